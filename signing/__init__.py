@@ -1,0 +1,1 @@
+"""Podpisant's domain core: accounts, documents, signatures, jobs. Never imports Flask."""

@@ -1,0 +1,129 @@
+"""One-time numeric codes: keyed hash at rest, expiry, single use, limited attempts, resend cooldown."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from signing.clock import utcnow
+from signing.errors import CodeCooldown, CodeExhausted, CodeExpired, CodeInvalid
+from signing.models import OneTimeCode
+
+__all__ = ["CodePolicy", "IssuedCode", "issue_code", "resend_wait", "verify_code"]
+
+EMAIL_CONFIRM = "email_confirm"
+
+
+@dataclass(frozen=True)
+class CodePolicy:
+    """The rules every one-time code follows."""
+
+    secret: bytes
+    """Server secret keying the stored hash, so a leaked table cannot be brute-forced offline."""
+    ttl: timedelta = timedelta(minutes=10)
+    """Lifetime of a code."""
+    max_attempts: int = 5
+    """Wrong entries before the code is burned."""
+    resend_after: timedelta = timedelta(seconds=60)
+    """Minimum time between two codes for the same purpose."""
+    digits: int = 6
+    """Length of the code."""
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A code just created: `plain` goes into the email and nowhere else."""
+
+    record: OneTimeCode
+    plain: str
+
+
+def _digest(policy: CodePolicy, user_id: int, purpose: str, plain: str) -> str:
+    message = f"{purpose}:{user_id}:{plain}".encode()
+    return hmac.new(policy.secret, message, hashlib.sha256).hexdigest()
+
+
+def _latest(session: Session, user_id: int, purpose: str) -> OneTimeCode | None:
+    query = (
+        select(OneTimeCode)
+        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose)
+        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def resend_wait(session: Session, policy: CodePolicy, user_id: int, purpose: str) -> int:
+    """Seconds left before another code may be sent (0 when it may be sent now)."""
+    latest = _latest(session, user_id, purpose)
+    if latest is None:
+        return 0
+    left = (latest.created_at + policy.resend_after - utcnow()).total_seconds()
+    return max(0, int(left + 0.999))
+
+
+def issue_code(session: Session, policy: CodePolicy, user_id: int, purpose: str) -> IssuedCode:
+    """Create a fresh code and retire every earlier one of the same purpose."""
+    wait = resend_wait(session, policy, user_id, purpose)
+    if wait:
+        raise CodeCooldown(wait)
+    now = utcnow()
+    session.execute(
+        update(OneTimeCode)
+        .where(
+            OneTimeCode.user_id == user_id,
+            OneTimeCode.purpose == purpose,
+            OneTimeCode.consumed_at.is_(None),
+        )
+        .values(consumed_at=now)
+    )
+    plain = f"{secrets.randbelow(10**policy.digits):0{policy.digits}d}"
+    record = OneTimeCode(
+        user_id=user_id,
+        purpose=purpose,
+        code_hash=_digest(policy, user_id, purpose, plain),
+        created_at=now,
+        expires_at=now + policy.ttl,
+        attempts=0,
+    )
+    session.add(record)
+    session.flush()
+    return IssuedCode(record=record, plain=plain)
+
+
+def verify_code(session: Session, policy: CodePolicy, user_id: int, purpose: str, entered: str) -> None:
+    """Consume the current code if `entered` matches it; otherwise count the attempt and raise.
+
+    The row is locked (on PostgreSQL) so two parallel guesses cannot both use the last attempt.
+    The caller must commit even when this raises, so that the counted attempt is kept.
+    """
+    query = (
+        select(OneTimeCode)
+        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose)
+        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    record = session.scalars(query).first()
+    now = utcnow()
+    if record is None or record.consumed_at is not None:
+        if record is not None and record.attempts >= policy.max_attempts:
+            raise CodeExhausted()
+        raise CodeExpired()
+    if record.expires_at <= now:
+        raise CodeExpired()
+    candidate = _digest(policy, user_id, purpose, entered.strip())
+    if hmac.compare_digest(candidate, record.code_hash):
+        record.consumed_at = now
+        return
+    record.attempts += 1
+    if record.attempts >= policy.max_attempts:
+        record.consumed_at = now
+        raise CodeExhausted()
+    raise CodeInvalid(policy.max_attempts - record.attempts)

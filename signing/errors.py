@@ -1,0 +1,103 @@
+"""The domain's exceptions. Each carries a stable code; the web layer turns codes into words."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountNotConfirmed",
+    "CodeCooldown",
+    "CodeExhausted",
+    "CodeExpired",
+    "CodeInvalid",
+    "ConfigurationError",
+    "DomainError",
+    "FieldError",
+    "InvalidCredentials",
+    "MailUnavailable",
+    "ValidationFailed",
+]
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: str = "APP-ERROR"
+
+
+class ConfigurationError(DomainError):
+    """The environment asks for something impossible or unsafe."""
+
+    code = "CONFIG-INVALID"
+
+
+class FieldError(DomainError):
+    """One input field is wrong; `field` names it, `code` says why."""
+
+    def __init__(self, field: str, code: str, **params: object) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+        self.params = params
+
+
+class ValidationFailed(DomainError):
+    """Several fields are wrong at once; nothing was stored."""
+
+    code = "FORM-INVALID"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class InvalidCredentials(DomainError):
+    """Unknown login or wrong password: deliberately one answer for both."""
+
+    code = "AUTH-INVALID"
+
+
+class AccountNotConfirmed(DomainError):
+    """The password is right but the email has not been confirmed yet."""
+
+    code = "AUTH-UNCONFIRMED"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} has not confirmed the email")
+        self.user_id = user_id
+
+
+class CodeInvalid(DomainError):
+    """The one-time code does not match; `attempts_left` more tries remain."""
+
+    code = "CODE-INVALID"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong code, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(DomainError):
+    """The code's lifetime is over, or it was already used or replaced."""
+
+    code = "CODE-EXPIRED"
+
+
+class CodeExhausted(DomainError):
+    """Too many wrong entries: the code is burned and a new one must be requested."""
+
+    code = "CODE-ATTEMPTS"
+
+
+class CodeCooldown(DomainError):
+    """A code was sent moments ago; another may be sent after `retry_after` seconds."""
+
+    code = "CODE-COOLDOWN"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class MailUnavailable(DomainError):
+    """The mail server refused or could not be reached."""
+
+    code = "MAIL-UNAVAILABLE"

@@ -1,0 +1,54 @@
+"""Configuration from the environment; production refuses development secrets and the development CA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from signing.config import DEFAULT_SECRET_KEY, load_settings
+from signing.errors import ConfigurationError
+from web import create_app
+
+PROD_SECRET = "p" * 48
+
+
+def test_embedded_defaults_when_nothing_is_set(tmp_path: Path) -> None:
+    settings = load_settings({"INSTANCE_DIR": str(tmp_path)})
+    assert settings.env == "development" and settings.secret_key == DEFAULT_SECRET_KEY
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'podpisant.db'}"
+    assert settings.effective_redis_url == f"unix://{tmp_path / 'redis' / 'redis.sock'}"
+    assert settings.smtp_url == "" and settings.timezone == "Europe/Moscow"
+
+
+def test_variables_override_the_defaults() -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql://u@h/db", "REDIS_URL": "redis://h:6379/2",
+                              "SESSION_IDLE_MINUTES": "15", "BASE_URL": "https://sign.example.ru/"})
+    assert settings.effective_database_url == "postgresql://u@h/db"
+    assert settings.effective_redis_url == "redis://h:6379/2"
+    assert settings.session_idle_minutes == 15 and settings.base_url == "https://sign.example.ru"
+
+
+def test_nonsense_values_are_refused_with_the_variable_named() -> None:
+    with pytest.raises(ConfigurationError, match="SESSION_IDLE_MINUTES"):
+        load_settings({"SESSION_IDLE_MINUTES": "half an hour"})
+    with pytest.raises(ConfigurationError, match="PODPISANT_ENV"):
+        load_settings({"PODPISANT_ENV": "prod"})
+
+
+def test_production_refuses_the_default_secret_and_the_development_ca(certs_dir: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        create_app(load_settings({"PODPISANT_ENV": "production", "SMTP_URL": "smtp://mail:25"}))
+    message = str(caught.value)
+    assert "SECRET_KEY" in message and "CA_CERT" in message and "set" in message
+
+
+def test_production_refuses_a_dev_ca_copied_elsewhere(certs_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_bytes((certs_dir / "issuing-ca.pem").read_bytes())
+    (tmp_path / "ca.key").write_bytes((certs_dir / "issuing-ca.key").read_bytes())
+    env = {"PODPISANT_ENV": "production", "SECRET_KEY": PROD_SECRET, "SMTP_URL": "smtp://mail:25",
+           "CA_CERT": str(tmp_path / "ca.pem"), "CA_KEY": str(tmp_path / "ca.key"),
+           "CA_KEY_PASSPHRASE": "a-real-passphrase"}
+    with pytest.raises(ConfigurationError) as caught:
+        create_app(load_settings(env))
+    assert "development CA" in str(caught.value) and "SECRET_KEY" not in str(caught.value)

@@ -1,0 +1,195 @@
+"""Registration with email confirmation, login and logout."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from signing import accounts, codes
+from signing.errors import (
+    AccountNotConfirmed,
+    CodeCooldown,
+    CodeExhausted,
+    CodeExpired,
+    CodeInvalid,
+    DomainError,
+    InvalidCredentials,
+    MailUnavailable,
+    ValidationFailed,
+)
+from signing.mail import build_message
+from signing.models import User
+from web.errors import ErrorInfo, info_for, new_reference
+from web.forms import ConfirmForm, LoginForm, RegistrationForm, ResendForm, attach_errors
+from web.htmx import render
+from web.i18n import safe_next
+from web.login import sign_in, sign_out
+from web.services import db, services
+
+__all__ = ["bp"]
+
+bp = Blueprint("accounts", __name__)
+log = logging.getLogger("podpisant.accounts")
+PENDING = "pending_user_id"
+Failure = tuple[ErrorInfo, str]
+
+
+def _failure(code: str) -> Failure:
+    """An error shown in a form: logged with its reference like any other error page."""
+    info, reference = info_for(code), new_reference()
+    log.info("form error code=%s ref=%s path=%s", code, reference, request.path)
+    return info, reference
+
+
+def _send_code(user: User, plain: str) -> None:
+    minutes = services().settings.code_ttl_minutes
+    text = _(
+        "Здравствуйте, %(name)s!\n\nКод подтверждения адреса в Подписанте: %(code)s\n"
+        "Он действует %(minutes)s минут и подходит один раз.\n\n"
+        "Если вы не регистрировались в Подписанте, просто удалите это письмо.",
+        name=user.full_name, code=plain, minutes=minutes,
+    )
+    subject = _("Код подтверждения: %(code)s", code=plain)
+    services().mailer.send(build_message(services().settings.mail_from, user.email, subject, text))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Response | tuple[str, int]:
+    form = RegistrationForm()
+    failure: Failure | None = None
+    if form.validate_on_submit():
+        data = accounts.Registration(
+            full_name=form.full_name.data, email=form.email.data, phone=form.phone.data,
+            password=form.password.data, password_confirm=form.password_confirm.data,
+            consent=bool(form.consent.data),
+        )
+        try:
+            user, issued = accounts.register(db(), services().code_policy, data)
+            _send_code(user, issued.plain)
+            db().commit()  # only now: a failed send leaves no account behind
+        except ValidationFailed as exc:
+            db().rollback()
+            attach_errors(form, exc.errors)
+            failure = _failure(exc.code)
+        except MailUnavailable:
+            db().rollback()
+            failure = _failure("MAIL-UNAVAILABLE")
+        else:
+            session[PENDING] = user.id
+            return redirect(url_for(".confirm"))
+    elif request.method == "POST":
+        failure = _failure("FORM-INVALID")
+    status = failure[0].status if failure else 200
+    return render_template("accounts/register.html", form=form, failure=failure), status
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(PENDING)
+    return db().get(User, user_id) if isinstance(user_id, int) else None
+
+
+def _confirm_page(user: User, form: ConfirmForm, failure: Failure | None, notice: str | None = None,
+                  ) -> tuple[str, int]:
+    wait = codes.resend_wait(db(), services().code_policy, user.id, codes.EMAIL_CONFIRM)
+    return render(
+        "accounts/confirm.html", "accounts/_resend.html", failure[0].status if failure else 200,
+        form=form, resend_form=ResendForm(), user=user, wait=wait, failure=failure, notice=notice,
+    )
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+def confirm() -> Response | tuple[str, int]:
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for(".login"))
+    form = ConfirmForm()
+    failure: Failure | None = None
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_email(db(), services().code_policy, user.id, form.code.data)
+        except CodeInvalid as exc:
+            db().commit()  # keep the counted attempt
+            failure = _failure(exc.code)
+            form.code.errors = [_("Код не подходит. Осталось попыток: %(n)s.", n=exc.attempts_left)]
+        except (CodeExpired, CodeExhausted) as exc:
+            db().commit()
+            failure = _failure(exc.code)
+            form.code.errors = [str(failure[0].hint)]
+        else:
+            db().commit()
+            session.pop(PENDING, None)
+            sign_in(user)
+            flash(_("Адрес подтверждён. Добро пожаловать!"), "success")
+            return redirect(url_for("cabinet.index"))
+    elif request.method == "POST":
+        failure = _failure("FORM-INVALID")
+        form.code.errors = [_("Введите 6 цифр из письма.")]
+    return _confirm_page(user, form, failure)
+
+
+@bp.post("/confirm/resend")
+def resend() -> Response | tuple[str, int]:
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for(".login"))
+    ResendForm().validate_on_submit()  # CSRF is checked globally; the form has no fields
+    failure: Failure | None = None
+    notice = None
+    try:
+        issued = codes.issue_code(db(), services().code_policy, user.id, codes.EMAIL_CONFIRM)
+        _send_code(user, issued.plain)
+        db().commit()
+        notice = _("Новый код отправлен на %(email)s. Прежний код больше не действует.", email=user.email)
+    except (CodeCooldown, MailUnavailable) as exc:
+        db().rollback()
+        failure = _failure(exc.code)
+    return _confirm_page(user, ConfirmForm(formdata=None), failure, notice)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    form = LoginForm()
+    failure: Failure | None = None
+    if request.method == "GET" and request.args.get("expired"):
+        failure = _failure("AUTH-SESSION-EXPIRED")
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db(), form.login.data, form.password.data)
+        except InvalidCredentials as exc:
+            failure = _failure(exc.code)
+            form.password.data = ""
+        except AccountNotConfirmed as exc:
+            db().commit()
+            return _start_confirmation(exc.user_id)
+        else:
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next"), url_for("cabinet.index")))
+    elif request.method == "POST":
+        failure = _failure("FORM-INVALID")
+    status = failure[0].status if failure and request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, failure=failure), status
+
+
+def _start_confirmation(user_id: int) -> Response:
+    """Password was right but the address is unconfirmed: send a fresh code unless one just went out."""
+    session[PENDING] = user_id
+    user = db().get(User, user_id)
+    assert user is not None
+    try:
+        issued = codes.issue_code(db(), services().code_policy, user.id, codes.EMAIL_CONFIRM)
+        _send_code(user, issued.plain)
+        db().commit()
+    except DomainError:  # cooldown or mail trouble: the confirm page offers "send again"
+        db().rollback()
+    flash(_("Подтвердите адрес почты: мы отправили код на %(email)s.", email=user.email), "info")
+    return redirect(url_for(".confirm"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    sign_out()
+    flash(_("Вы вышли из кабинета."), "info")
+    return redirect(url_for(".login"))

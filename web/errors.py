@@ -1,0 +1,166 @@
+"""Every error a person or client sees: a code, a message, a hint and a reference id found in the log."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from signing.errors import DomainError, FieldError, ValidationFailed
+from web.htmx import is_htmx
+
+__all__ = ["ErrorInfo", "field_message", "new_reference", "register_error_handlers", "wants_json"]
+
+log = logging.getLogger("podpisant.errors")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What we tell a person about one error."""
+
+    code: str
+    status: int
+    message: str | LazyString
+    hint: str | LazyString
+
+    def payload(self, reference: str) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": str(self.message),
+                "hint": str(self.hint),
+                "reference": reference,
+            }
+        }
+
+
+def new_reference() -> str:
+    """A short id a person can read out to support; it is also written to the server log."""
+    return "R-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+_ERRORS: dict[str, ErrorInfo] = {
+    info.code: info
+    for info in (
+        ErrorInfo("400", 400, _l("Запрос не понят."), _l("Вернитесь на предыдущую страницу и повторите.")),
+        ErrorInfo("401", 401, _l("Нужно войти."), _l("Войдите в личный кабинет и повторите.")),
+        ErrorInfo("403", 403, _l("Нет доступа."), _l("Эта страница доступна другому пользователю.")),
+        ErrorInfo("404", 404, _l("Страница не найдена."), _l("Проверьте адрес или начните с главной.")),
+        ErrorInfo("405", 405, _l("Так обратиться к странице нельзя."), _l("Откройте страницу заново.")),
+        ErrorInfo("413", 413, _l("Слишком большой запрос."), _l("Уменьшите файл и повторите.")),
+        ErrorInfo("429", 429, _l("Слишком много запросов."), _l("Подождите минуту и повторите.")),
+        ErrorInfo("500", 500, _l("Что-то пошло не так на нашей стороне."),
+                  _l("Повторите позже; если ошибка останется, сообщите в поддержку номер обращения.")),
+        ErrorInfo("503", 503, _l("Сервис временно недоступен."), _l("Повторите через несколько минут.")),
+        ErrorInfo("CSRF-FAILED", 400, _l("Форма устарела или отправлена не с нашего сайта."),
+                  _l("Обновите страницу и отправьте форму ещё раз.")),
+        ErrorInfo("FORM-INVALID", 422, _l("В форме есть ошибки."),
+                  _l("Исправьте поля, отмеченные красным, и отправьте форму ещё раз.")),
+        ErrorInfo("AUTH-INVALID", 401, _l("Неверный логин или пароль."),
+                  _l("Проверьте адрес почты или телефон и пароль, раскладку и Caps Lock.")),
+        ErrorInfo("AUTH-REQUIRED", 401, _l("Нужно войти."), _l("Войдите в личный кабинет и повторите.")),
+        ErrorInfo("AUTH-SESSION-EXPIRED", 401, _l("Сессия завершена."),
+                  _l("Сеанс закрыт после 30 минут бездействия или выхода. Войдите снова.")),
+        ErrorInfo("AUTH-UNCONFIRMED", 403, _l("Адрес почты ещё не подтверждён."),
+                  _l("Введите код из письма или запросите новый.")),
+        ErrorInfo("CODE-INVALID", 422, _l("Код не подходит."), _l("Проверьте цифры в последнем письме.")),
+        ErrorInfo("CODE-EXPIRED", 422, _l("Срок действия кода истёк."),
+                  _l("Нажмите «Отправить код ещё раз» и введите новый код.")),
+        ErrorInfo("CODE-ATTEMPTS", 422, _l("Слишком много неверных попыток."),
+                  _l("Этот код больше не действует: запросите новый.")),
+        ErrorInfo("CODE-COOLDOWN", 429, _l("Код уже отправлен."),
+                  _l("Новый код можно запросить через несколько секунд; проверьте папку «Спам».")),
+        ErrorInfo("MAIL-UNAVAILABLE", 503, _l("Не удалось отправить письмо."),
+                  _l("Почтовый сервер не ответил. Ничего не сохранено: повторите через минуту.")),
+    )
+}
+
+FIELD_MESSAGES: dict[str, str | LazyString] = {
+    "EMAIL-INVALID": _l("Адрес почты записан с ошибкой: нужен вид name@example.ru."),
+    "EMAIL-TAKEN": _l("Этот адрес уже зарегистрирован. Войдите или восстановите пароль."),
+    "PHONE-INVALID": _l("Телефон нужен в виде +7 и 10 цифр, например +7 999 123-45-67."),
+    "PHONE-TAKEN": _l("Этот телефон уже привязан к другой учётной записи."),
+    "NAME-INVALID": _l("Укажите фамилию, имя и отчество (если есть) буквами, через пробел."),
+    "PASSWORD-SHORT": _l("Пароль короче 10 символов."),
+    "PASSWORD-LONG": _l("Пароль длиннее 256 символов."),
+    "PASSWORD-WEAK": _l("Пароль легко угадать. Возьмите фразу из нескольких слов, не связанную с вашими данными."),
+    "PASSWORD-MISMATCH": _l("Пароли не совпадают."),
+    "CONSENT-REQUIRED": _l("Без согласия на обработку персональных данных регистрация невозможна."),
+    "REQUIRED": _l("Заполните это поле."),
+}
+
+
+def info_for(code: str) -> ErrorInfo:
+    return _ERRORS.get(code) or _ERRORS["500"]
+
+
+def field_message(error: FieldError) -> str:
+    return str(FIELD_MESSAGES.get(error.code, error.code))
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(info: ErrorInfo, reference: str | None = None) -> Response:
+    """Render one error as JSON, an htmx fragment or a full page, with the same four fields."""
+    reference = reference or new_reference()
+    if wants_json():
+        response = jsonify(info.payload(reference))
+    else:
+        template = "errors/_error.html" if is_htmx() else "errors/page.html"
+        response = Response(render_template(template, error=info, reference=reference))
+    response.status_code = info.status
+    return response
+
+
+def _log(info: ErrorInfo, reference: str, level: int = logging.WARNING) -> None:
+    log.log(level, "error code=%s status=%s ref=%s %s %s", info.code, info.status, reference,
+            request.method, request.path)
+
+
+def handle_http(exc: HTTPException) -> Response:
+    info = info_for(str(exc.code)) if str(exc.code) in _ERRORS else ErrorInfo(
+        str(exc.code), exc.code or 500, exc.name, _l("Вернитесь на предыдущую страницу и повторите.")
+    )
+    reference = new_reference()
+    _log(info, reference, logging.INFO if (exc.code or 500) < 500 else logging.ERROR)
+    return error_response(info, reference)
+
+
+def handle_csrf(_exc: CSRFError) -> Response:
+    info = _ERRORS["CSRF-FAILED"]
+    reference = new_reference()
+    _log(info, reference)
+    return error_response(info, reference)
+
+
+def handle_domain(exc: DomainError) -> Response:
+    info = info_for(exc.code) if not isinstance(exc, ValidationFailed) else _ERRORS["FORM-INVALID"]
+    reference = new_reference()
+    _log(info, reference)
+    return error_response(info, reference)
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return handle_http(exc)
+    reference = new_reference()
+    log.exception("unhandled error ref=%s %s %s", reference, request.method, request.path)
+    return error_response(_ERRORS["500"], reference)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(Exception, handle_unexpected)

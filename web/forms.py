@@ -1,0 +1,53 @@
+"""HTML forms: they carry the CSRF token and re-render what was typed; the rules live in `signing`."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import PasswordInput
+
+from signing.errors import FieldError
+from web.errors import FIELD_MESSAGES, field_message
+
+__all__ = ["ConfirmForm", "LoginForm", "RegistrationForm", "ResendForm", "attach_errors"]
+
+_required = InputRequired(message=FIELD_MESSAGES["REQUIRED"])
+# Keep a typed password when the form comes back for another field's mistake (cleared when it is the culprit).
+_keep = PasswordInput(hide_value=False)
+
+
+class RegistrationForm(FlaskForm):  # type: ignore[misc]
+    full_name = StringField(_l("Фамилия, имя, отчество"), [_required, Length(max=300)])
+    email = EmailField(_l("Электронная почта"), [_required, Length(max=320)])
+    phone = TelField(_l("Телефон"), [_required, Length(max=30)])
+    password = PasswordField(_l("Пароль"), [_required], widget=_keep)
+    password_confirm = PasswordField(_l("Пароль ещё раз"), [_required], widget=_keep)
+    consent = BooleanField(_l("Согласен на обработку персональных данных"))
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    login = StringField(_l("Почта или телефон"), [_required, Length(max=320)])
+    password = PasswordField(_l("Пароль"), [_required])
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(_l("Код из письма"), [_required, Length(min=6, max=6)])
+
+
+class ResendForm(FlaskForm):  # type: ignore[misc]
+    """No fields: the CSRF token is what it carries."""
+
+
+def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:
+    """Show each domain error at its field; a rejected password is not sent back to the browser."""
+    for error in errors:
+        field = getattr(form, error.field, None)
+        if field is None:
+            continue
+        field.errors = [*field.errors, field_message(error)]
+        if error.field.startswith("password"):
+            form.password.data = ""
+            if hasattr(form, "password_confirm"):
+                form.password_confirm.data = ""
