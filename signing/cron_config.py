@@ -1,0 +1,12 @@
+"""The jobs `rq cron` enqueues: `rq cron signing.cron_config` (the supervisor starts it with TZ set).
+
+RQ computes `cron=` expressions in the process's local time zone, hence `TZ=<settings.timezone>`.
+"""
+
+from __future__ import annotations
+
+from rq.cron import register
+
+from signing.jobs import record_cron_tick
+
+register(record_cron_tick, queue_name="default", cron="* * * * *")
