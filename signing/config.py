@@ -9,11 +9,13 @@ from pathlib import Path
 
 from signing.errors import ConfigurationError
 
-__all__ = ["DEFAULT_SECRET_KEY", "PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["DEFAULT_SECRET_KEY", "DEV_KEY_ENCRYPTION_KEY", "PROJECT_ROOT", "Settings", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 ENVIRONMENTS = ("development", "testing", "production")
+# Base64 of 32 fixed bytes: good enough to exercise encryption in development, refused in production.
+DEV_KEY_ENCRYPTION_KEY = "cG9kcGlzYW50LWRldi1rZWstbm90LWZvci1wcm9kISE="
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class Settings:
     """The issuing CA private key, PEM, encrypted (`CA_KEY`)."""
     ca_key_passphrase: str = "podpisant-dev-passphrase"  # noqa: S105 - development PKI only
     """Passphrase of the CA keys (`CA_KEY_PASSPHRASE`)."""
+    key_encryption_key: str = DEV_KEY_ENCRYPTION_KEY
+    """Base64 of 32 bytes: wraps every stored private key with AES-256-GCM (`KEY_ENCRYPTION_KEY`)."""
+    tsa_url: str = ""
+    """RFC 3161 timestamp authority (`TSA_URL`); the in-process development TSA when empty."""
+    pdf_max_bytes: int = 5 * 1024 * 1024
+    """Largest PDF accepted for signing (`PDF_MAX_BYTES`)."""
+    pdf_max_pages: int = 500
+    """Most pages accepted in one PDF (`PDF_MAX_PAGES`)."""
+    pdf_timeout_seconds: int = 20
+    """Longest time one PDF may take to read and prepare (`PDF_TIMEOUT_SECONDS`)."""
     timezone: str = "Europe/Moscow"
     """The service's time zone for schedules and displayed times (`TIMEZONE`)."""
     session_idle_minutes: int = 30
@@ -128,6 +140,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ca_cert_path=_path(env, "CA_CERT"),
         ca_key_path=_path(env, "CA_KEY"),
         ca_key_passphrase=env.get("CA_KEY_PASSPHRASE") or defaults.ca_key_passphrase,
+        key_encryption_key=env.get("KEY_ENCRYPTION_KEY") or defaults.key_encryption_key,
+        tsa_url=env.get("TSA_URL", ""),
+        pdf_max_bytes=_int(env, "PDF_MAX_BYTES", defaults.pdf_max_bytes),
+        pdf_max_pages=_int(env, "PDF_MAX_PAGES", defaults.pdf_max_pages),
+        pdf_timeout_seconds=_int(env, "PDF_TIMEOUT_SECONDS", defaults.pdf_timeout_seconds),
         timezone=env.get("TIMEZONE") or defaults.timezone,
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", defaults.session_idle_minutes),
         code_ttl_minutes=_int(env, "CODE_TTL_MINUTES", defaults.code_ttl_minutes),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "AccountNotConfirmed",
+    "CertificateNotValidNow",
+    "CertificateRevoked",
     "CodeCooldown",
     "CodeExhausted",
     "CodeExpired",
@@ -12,7 +14,20 @@ __all__ = [
     "DomainError",
     "FieldError",
     "InvalidCredentials",
+    "KeyUnavailable",
     "MailUnavailable",
+    "NotAPdf",
+    "PdfCorrupt",
+    "PdfEncrypted",
+    "PdfRejected",
+    "PdfTooLarge",
+    "PdfTooManyPages",
+    "PdfTooSlow",
+    "SignatureFieldMissing",
+    "SignatureFieldTaken",
+    "SigningFailed",
+    "StalePreparation",
+    "TimestampUnavailable",
     "ValidationFailed",
 ]
 
@@ -101,3 +116,79 @@ class MailUnavailable(DomainError):
     """The mail server refused or could not be reached."""
 
     code = "MAIL-UNAVAILABLE"
+
+
+class PdfRejected(DomainError):
+    """An input PDF cannot be accepted; subclasses say why. Nothing is stored for it."""
+
+    code = "PDF-INVALID"
+
+
+class NotAPdf(PdfRejected):
+    code = "PDF-NOT-PDF"
+
+
+class PdfEncrypted(PdfRejected):
+    code = "PDF-ENCRYPTED"
+
+
+class PdfCorrupt(PdfRejected):
+    """Damaged or truncated: the file cannot be read as a whole PDF."""
+
+    code = "PDF-CORRUPT"
+
+
+class PdfTooLarge(PdfRejected):
+    code = "PDF-TOO-LARGE"
+
+
+class PdfTooManyPages(PdfRejected):
+    code = "PDF-TOO-MANY-PAGES"
+
+
+class PdfTooSlow(PdfRejected):
+    """Processing went past its time limit (a hostile or pathological file)."""
+
+    code = "PDF-TIMEOUT"
+
+
+class SigningFailed(DomainError):
+    """A signature could not be applied; subclasses say why."""
+
+    code = "SIGN-FAILED"
+
+
+class CertificateRevoked(SigningFailed):
+    code = "CERT-REVOKED"
+
+
+class CertificateNotValidNow(SigningFailed):
+    """Outside its validity period (expired or not yet valid)."""
+
+    code = "CERT-NOT-VALID"
+
+
+class SignatureFieldMissing(SigningFailed):
+    code = "SIGN-FIELD-MISSING"
+
+
+class SignatureFieldTaken(SigningFailed):
+    """The signatory's field already holds a signature."""
+
+    code = "SIGN-FIELD-SIGNED"
+
+
+class StalePreparation(SigningFailed):
+    """An external signature arrived for a preparation that no longer matches the document."""
+
+    code = "SIGN-STALE"
+
+
+class TimestampUnavailable(SigningFailed):
+    code = "TSA-UNAVAILABLE"
+
+
+class KeyUnavailable(DomainError):
+    """A stored private key cannot be decrypted (wrong key-encryption key or damaged record)."""
+
+    code = "KEY-UNAVAILABLE"

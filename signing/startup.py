@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from signing.config import DEFAULT_SECRET_KEY, Settings
+from signing.config import DEFAULT_SECRET_KEY, DEV_KEY_ENCRYPTION_KEY, Settings
 from signing.pki import is_development_certificate
 
 __all__ = ["production_problems"]
@@ -37,6 +37,13 @@ def production_problems(settings: Settings) -> list[str]:
         )
     if settings.ca_key_passphrase == Settings().ca_key_passphrase:
         problems.append("CA_KEY_PASSPHRASE is the development default: set the passphrase of CA_KEY")
+    if settings.key_encryption_key == DEV_KEY_ENCRYPTION_KEY:
+        problems.append(
+            "KEY_ENCRYPTION_KEY is the development default: set it to base64 of 32 random bytes, e.g. "
+            "python3 -c 'import os, base64; print(base64.b64encode(os.urandom(32)).decode())'"
+        )
+    if not settings.tsa_url:
+        problems.append("TSA_URL is not set: production signatures are timestamped by an RFC 3161 TSA")
     if not settings.smtp_url:
         problems.append("SMTP_URL is not set: production mail needs an SMTP server (smtp://user:pass@host:587)")
     return problems

@@ -40,7 +40,8 @@ def test_production_refuses_the_default_secret_and_the_development_ca(certs_dir:
     with pytest.raises(ConfigurationError) as caught:
         create_app(load_settings({"PODPISANT_ENV": "production", "SMTP_URL": "smtp://mail:25"}))
     message = str(caught.value)
-    assert "SECRET_KEY" in message and "CA_CERT" in message and "set" in message
+    for variable in ("SECRET_KEY", "CA_CERT", "KEY_ENCRYPTION_KEY", "TSA_URL"):
+        assert f"{variable} " in message or f"set {variable}" in message, variable
 
 
 def test_production_refuses_a_dev_ca_copied_elsewhere(certs_dir: Path, tmp_path: Path) -> None:
@@ -48,7 +49,9 @@ def test_production_refuses_a_dev_ca_copied_elsewhere(certs_dir: Path, tmp_path:
     (tmp_path / "ca.key").write_bytes((certs_dir / "issuing-ca.key").read_bytes())
     env = {"PODPISANT_ENV": "production", "SECRET_KEY": PROD_SECRET, "SMTP_URL": "smtp://mail:25",
            "CA_CERT": str(tmp_path / "ca.pem"), "CA_KEY": str(tmp_path / "ca.key"),
-           "CA_KEY_PASSPHRASE": "a-real-passphrase"}
+           "CA_KEY_PASSPHRASE": "a-real-passphrase", "TSA_URL": "https://tsa.example.ru/tsp",
+           "KEY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
     with pytest.raises(ConfigurationError) as caught:
         create_app(load_settings(env))
-    assert "development CA" in str(caught.value) and "SECRET_KEY" not in str(caught.value)
+    problems = str(caught.value).split("\n  - ")[1:]
+    assert len(problems) == 1 and "development CA" in problems[0]
