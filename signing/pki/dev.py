@@ -29,6 +29,7 @@ __all__ = ["DEV_ORGANIZATION", "DevPki", "DevPkiPaths", "create_dev_pki", "ensur
 DEV_ORGANIZATION = "Podpisant Development"
 CLOCK_SKEW = timedelta(hours=1)
 CRL_LIFETIME = timedelta(days=30)
+CRL_REFRESH_MARGIN = timedelta(days=7)
 YEAR = timedelta(days=365)
 
 
@@ -247,12 +248,45 @@ def create_dev_pki(
         return _create_unlocked(directory, passphrase, crl_base_url, now or utcnow())
 
 
+def _renewed_crl(
+    old: x509.CertificateRevocationList, issuer: x509.Certificate, key: ec.EllipticCurvePrivateKey, now: datetime
+) -> x509.CertificateRevocationList:
+    """The same revocations under the next CRL number, valid for another CRL_LIFETIME."""
+    number = old.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - CLOCK_SKEW)
+        .next_update(now + CRL_LIFETIME)
+        .add_extension(_authority_key_id(issuer), critical=False)
+        .add_extension(x509.CRLNumber(number), critical=False)
+    )
+    for revoked in old:
+        builder = builder.add_revoked_certificate(revoked)
+    return builder.sign(key, hashes.SHA256())
+
+
+def _refresh_stale_crls(directory: Path, passphrase: bytes, now: datetime) -> bool:
+    """Re-sign a CRL whose next update is less than CRL_REFRESH_MARGIN away, so an old dev tree keeps validating."""
+    paths = DevPkiPaths.in_directory(directory)
+    pki = load_dev_pki(directory, passphrase)
+    refreshed = False
+    for path, crl, issuer, key in ((paths.root_crl, pki.root_crl, pki.root_cert, pki.root_key),
+                                   (paths.issuing_crl, pki.issuing_crl, pki.issuing_cert, pki.issuing_key)):
+        next_update = crl.next_update_utc
+        if next_update is None or next_update - now < CRL_REFRESH_MARGIN:
+            _write(path, _renewed_crl(crl, issuer, key, now).public_bytes(serialization.Encoding.PEM))
+            refreshed = True
+    return refreshed
+
+
 def ensure_dev_pki(directory: Path, passphrase: bytes, crl_base_url: str) -> bool:
     """Create the PKI when any of its files is missing; return True when it created one, False when all
-    files were there (then nothing is touched)."""
+    files were there (then only CRLs close to their next update are re-signed)."""
     directory.mkdir(parents=True, exist_ok=True)
     with _locked(directory):
         if all(path.is_file() for path in DevPkiPaths.in_directory(directory).all()):
+            _refresh_stale_crls(directory, passphrase, utcnow())
             return False
         _create_unlocked(directory, passphrase, crl_base_url, utcnow())
         return True

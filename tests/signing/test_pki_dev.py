@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -226,3 +227,15 @@ def test_pyhanko_timestamps_with_the_tsa_and_trusts_the_token_through_the_root_a
     status = TimestampSignatureStatus(
         **asyncio.run(validate_tst_signed_data(token["content"], context, lambda algorithm: digest)))
     assert status.intact and status.valid and status.trusted
+
+
+def test_an_old_development_tree_gets_fresh_crls_with_the_next_number(tmp_path: Path) -> None:
+    start = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    create_dev_pki(tmp_path, PASSPHRASE, "http://localhost", now=start)
+    with time_machine.travel(start + timedelta(days=25), tick=False):
+        assert ensure_dev_pki(tmp_path, PASSPHRASE, "http://localhost") is False
+        pki = load_dev_pki(tmp_path, PASSPHRASE)
+    for crl, issuer in ((pki.root_crl, pki.root_cert), (pki.issuing_crl, pki.issuing_cert)):
+        assert crl.next_update_utc == start + timedelta(days=55)
+        assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 2
+        assert crl.is_signature_valid(issuer.public_key())
