@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "OneTimeCode", "User", "UserSession"]
+__all__ = ["Base", "OneTimeCode", "PublishedCrl", "SignerCertificate", "User", "UserSession"]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -102,3 +113,38 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(400))
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class SignerCertificate(Base):
+    """A person's X.509 certificate from the service's issuing CA, with its private key wrapped by the KEK."""
+
+    __tablename__ = "signer_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    issuer_key_id: Mapped[str] = mapped_column(String(64))
+    """Hex SubjectKeyIdentifier of the issuing CA, so CRLs are built per CA."""
+    serial: Mapped[str] = mapped_column(String(40), unique=True)
+    """Hex serial number, as printed on the stamp."""
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    """The private key, AES-256-GCM under the key-encryption key; never stored in the clear."""
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class PublishedCrl(Base):
+    """Every CRL the service has published; the highest number per CA is the current one."""
+
+    __tablename__ = "published_crls"
+    __table_args__ = (UniqueConstraint("issuer_key_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_key_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    crl_der: Mapped[bytes] = mapped_column(LargeBinary)
+    this_update: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_update: Mapped[datetime] = mapped_column(UTCDateTime())
