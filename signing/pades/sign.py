@@ -1,0 +1,164 @@
+"""Signing one pre-created field: an incremental PAdES B-T update that leaves every earlier signature intact.
+
+The first signature of a document certifies it (DocMDP: form filling and signing allowed); each later one fills
+its own field. The hot path avoids pyHanko's costly defaults: the key is already parsed (`SignerIdentity`), and
+the space for the signature is sized from the certificates instead of by a dry-run signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.stamp import BaseStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from signing.clock import utcnow
+from signing.errors import (
+    CertificateNotValidNow,
+    CertificateRevoked,
+    SignatureFieldMissing,
+    SignatureFieldTaken,
+    SigningFailed,
+    TimestampUnavailable,
+)
+from signing.pades.identity import SignerIdentity, SigningKey
+from signing.pades.trust import to_asn1_cert
+
+__all__ = ["MOSCOW", "Appearance", "KeySigner", "ensure_can_sign", "field_states", "reserved_size", "sign_field"]
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+TIMESTAMP_TOKEN_ALLOWANCE = 6144
+"""Bytes kept for the TSA's token (its certificates included); a production TSA's chain is well under this."""
+SIGNATURE_ALLOWANCE = 2048
+"""Bytes for the CMS structure, signed attributes and the signature value itself."""
+
+
+class KeySigner(signers.Signer):
+    """A pyHanko signer over a key that is already loaded (SimpleSigner re-parses its key on every signature)."""
+
+    def __init__(self, identity: SignerIdentity) -> None:
+        registry = SimpleCertificateStore()
+        registry.register_multiple([to_asn1_cert(c) for c in identity.chain])
+        super().__init__(signing_cert=to_asn1_cert(identity.certificate), cert_registry=registry)
+        self._key: SigningKey = identity.private_key
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        algorithm = _hash(digest_algorithm)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(algorithm))
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, padding.PKCS1v15(), algorithm)
+        raise SigningFailed(f"unsupported key type {type(self._key).__name__}")
+
+
+def _hash(name: str) -> hashes.HashAlgorithm:
+    return {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[name.lower()]
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """What the visible stamp looks like; `None` in place of it signs invisibly (a field without a stamp)."""
+
+    style: BaseStampStyle
+    """pyHanko stamp style (see `signing.pades.stamp`)."""
+    text_params: Mapping[str, str]
+    """Values for the style's text template (serial, owner, validity, time)."""
+
+
+def reserved_size(identity: SignerIdentity) -> int:
+    """Hex digits to reserve for the signature container: the certificates it embeds plus fixed allowances."""
+    certs = sum(len(to_asn1_cert(c).dump()) for c in (identity.certificate, *identity.chain))
+    return 2 * (certs + TIMESTAMP_TOKEN_ALLOWANCE + SIGNATURE_ALLOWANCE)
+
+
+def ensure_can_sign(
+    identity: SignerIdentity, *, now: datetime, crl: x509.CertificateRevocationList | None = None
+) -> None:
+    """Refuse a certificate that is outside its validity period or listed on the issuer's current CRL."""
+    cert = identity.certificate
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise CertificateNotValidNow(f"certificate {cert.serial_number:x} is not valid at {now.isoformat()}")
+    if crl is not None and crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+        raise CertificateRevoked(f"certificate {cert.serial_number:x} is revoked")
+
+
+def field_states(reader: PdfFileReader) -> dict[str, bool]:
+    """Every signature field of the document, by name, with whether it already holds a signature."""
+    return {
+        name: value is not None
+        for name, value, _ref in fields.enumerate_sig_fields(reader, filled_status=None)
+    }
+
+
+def sign_field(
+    pdf: bytes,
+    field_name: str,
+    identity: SignerIdentity,
+    *,
+    timestamper: TimeStamper,
+    appearance: Appearance | None = None,
+    crl: x509.CertificateRevocationList | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """Sign `field_name` of `pdf` as an incremental update; the first signature of the document certifies it."""
+    ensure_can_sign(identity, now=now or utcnow(), crl=crl)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    states = field_states(writer.prev)
+    if field_name not in states:
+        raise SignatureFieldMissing(f"no signature field {field_name!r}")
+    if states[field_name]:
+        raise SignatureFieldTaken(f"field {field_name!r} is already signed")
+    certify = not any(states.values())
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+        certify=certify,
+        docmdp_permissions=MDPPerm.FILL_FORMS,
+        name=_common_name(identity.certificate),
+    )
+    pdf_signer = signers.PdfSigner(
+        meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style if appearance else None
+    )
+    output = io.BytesIO()
+    try:
+        asyncio.run(
+            pdf_signer.async_sign_pdf(
+                writer,
+                existing_fields_only=True,
+                bytes_reserved=reserved_size(identity),
+                appearance_text_params=dict(appearance.text_params) if appearance else None,
+                output=output,
+            )
+        )
+    except TimestampUnavailable:
+        raise
+    except Exception as exc:  # pyHanko raises many kinds; the TSA's failures are told apart for the caller
+        if _is_tsa_failure(exc):
+            raise TimestampUnavailable(str(exc)) from exc
+        raise SigningFailed(f"pyHanko could not sign field {field_name!r}: {exc}") from exc
+    return output.getvalue()
+
+
+def _is_tsa_failure(exc: BaseException) -> bool:
+    return isinstance(exc, TimestampRequestError) or isinstance(exc.__cause__, TimestampRequestError)
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    value = names[0].value if names else ""
+    return value if isinstance(value, str) else value.decode()

@@ -1,0 +1,101 @@
+"""Real material for PAdES tests: people's certificates from the development issuing CA, and plain PDFs."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.writer import PdfFileWriter
+from pyhanko.sign import fields
+
+from signing.clock import utcnow
+from signing.config import PROJECT_ROOT, Settings
+from signing.pades.identity import SignerIdentity
+from signing.pki import DevPki, ensure_dev_pki, load_dev_pki
+
+CERTS_DIR = PROJECT_ROOT / "certs-dev"
+PASSPHRASE = Settings().ca_key_passphrase.encode()
+
+
+@cache
+def dev_pki(directory: Path = CERTS_DIR) -> DevPki:
+    ensure_dev_pki(directory, PASSPHRASE, "http://127.0.0.1:5000")
+    return load_dev_pki(directory, PASSPHRASE)
+
+
+def person_identity(
+    name: str = "Иванова Мария Сергеевна", *, now: datetime | None = None, days: int = 365
+) -> SignerIdentity:
+    """A P-256 certificate for `name` issued by the development issuing CA, as the service would issue it."""
+    pki = dev_pki()
+    now = now or utcnow()
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                                 x509.NameAttribute(NameOID.EMAIL_ADDRESS, "signer@example.ru")]))
+        .issuer_name(pki.issuing_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pki.issuing_key.public_key()), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier("http://127.0.0.1:5000/pki/issuing-ca.crl")], None, None, None)]), False)
+        .sign(pki.issuing_key, hashes.SHA256())
+    )
+    return SignerIdentity(certificate=cert, private_key=key, chain=(pki.issuing_cert, pki.root_cert))
+
+
+def plain_pdf(pages: int = 1, *, padding_bytes: int = 0, text: str = "Act No. 1") -> bytes:
+    """An unsigned A4 PDF with `pages` pages of text; `padding_bytes` of incompressible data make it large."""
+    writer = PdfFileWriter()
+    for number in range(pages):
+        content = f"BT /F1 14 Tf 72 770 Td ({text}, page {number + 1}) Tj ET".encode()
+        page = RawContent(content, box=BoxConstraints(595, 842))
+        font = generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/Font"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+        })
+        page_dict = generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/Page"),
+            generic.NameObject("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
+            generic.NameObject("/Contents"): writer.add_object(generic.StreamObject(stream_data=page.data)),
+            generic.NameObject("/Resources"): generic.DictionaryObject({
+                generic.NameObject("/Font"): generic.DictionaryObject({generic.NameObject("/F1"): font}),
+            }),
+        })
+        writer.insert_page(page_dict)
+    if padding_bytes:
+        blob = writer.add_object(generic.StreamObject(stream_data=os.urandom(padding_bytes)))
+        writer.root[generic.NameObject("/PodpisantPadding")] = blob
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def with_fields(pdf: bytes, names: list[str]) -> bytes:
+    """Append an empty signature field per name on the last page, without the signature-page layout."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    last = int(writer.root["/Pages"]["/Count"]) - 1
+    for index, name in enumerate(names):
+        y = 40 + (index % 10) * 75
+        x = 40 + (index // 10) * 270
+        fields.append_signature_field(writer, fields.SigFieldSpec(name, box=(x, y, x + 250, y + 70), on_page=last))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
