@@ -12,9 +12,11 @@ __all__ = [
     "CodeInvalid",
     "ConfigurationError",
     "DomainError",
+    "ExternalSignatureInvalid",
     "FieldError",
     "InvalidCredentials",
     "KeyUnavailable",
+    "LayoutInvalid",
     "MailUnavailable",
     "NotAPdf",
     "PdfCorrupt",
@@ -184,6 +186,12 @@ class StalePreparation(SigningFailed):
     code = "SIGN-STALE"
 
 
+class ExternalSignatureInvalid(SigningFailed):
+    """A signature made outside the service does not verify against the prepared attributes and certificate."""
+
+    code = "SIGN-BAD-SIGNATURE"
+
+
 class TimestampUnavailable(SigningFailed):
     code = "TSA-UNAVAILABLE"
 
@@ -192,3 +200,9 @@ class KeyUnavailable(DomainError):
     """A stored private key cannot be decrypted (wrong key-encryption key or damaged record)."""
 
     code = "KEY-UNAVAILABLE"
+
+
+class LayoutInvalid(DomainError):
+    """A signature page cannot be laid out as asked: no signatories, or a field name that is empty, repeated or taken."""
+
+    code = "LAYOUT-INVALID"

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -30,6 +32,7 @@ from signing.clock import utcnow
 from signing.errors import (
     CertificateNotValidNow,
     CertificateRevoked,
+    DomainError,
     SignatureFieldMissing,
     SignatureFieldTaken,
     SigningFailed,
@@ -38,7 +41,12 @@ from signing.errors import (
 from signing.pades.identity import SignerIdentity, SigningKey
 from signing.pades.trust import to_asn1_cert
 
-__all__ = ["MOSCOW", "Appearance", "KeySigner", "ensure_can_sign", "field_states", "reserved_size", "sign_field"]
+T = TypeVar("T")
+
+__all__ = [
+    "MOSCOW", "Appearance", "KeySigner", "common_name", "ensure_can_sign", "field_states", "reserved_size",
+    "run_pyhanko", "sign_field", "signature_meta",
+]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TIMESTAMP_TOKEN_ALLOWANCE = 6144
@@ -79,17 +87,16 @@ class Appearance:
     """Values for the style's text template (serial, owner, validity, time)."""
 
 
-def reserved_size(identity: SignerIdentity) -> int:
+def reserved_size(certificate: x509.Certificate, chain: Sequence[x509.Certificate]) -> int:
     """Hex digits to reserve for the signature container: the certificates it embeds plus fixed allowances."""
-    certs = sum(len(to_asn1_cert(c).dump()) for c in (identity.certificate, *identity.chain))
+    certs = sum(len(c.public_bytes(Encoding.DER)) for c in (certificate, *chain))
     return 2 * (certs + TIMESTAMP_TOKEN_ALLOWANCE + SIGNATURE_ALLOWANCE)
 
 
 def ensure_can_sign(
-    identity: SignerIdentity, *, now: datetime, crl: x509.CertificateRevocationList | None = None
+    cert: x509.Certificate, *, now: datetime, crl: x509.CertificateRevocationList | None = None
 ) -> None:
     """Refuse a certificate that is outside its validity period or listed on the issuer's current CRL."""
-    cert = identity.certificate
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise CertificateNotValidNow(f"certificate {cert.serial_number:x} is not valid at {now.isoformat()}")
     if crl is not None and crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
@@ -104,6 +111,22 @@ def field_states(reader: PdfFileReader) -> dict[str, bool]:
     }
 
 
+def signature_meta(states: Mapping[str, bool], field_name: str, cert: x509.Certificate) -> signers.PdfSignatureMetadata:
+    """What every signature of a round looks like; the first one in the document certifies it."""
+    if field_name not in states:
+        raise SignatureFieldMissing(f"no signature field {field_name!r}")
+    if states[field_name]:
+        raise SignatureFieldTaken(f"field {field_name!r} is already signed")
+    return signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+        certify=not any(states.values()),
+        docmdp_permissions=MDPPerm.FILL_FORMS,
+        name=common_name(cert),
+    )
+
+
 def sign_field(
     pdf: bytes,
     field_name: str,
@@ -115,50 +138,39 @@ def sign_field(
     now: datetime | None = None,
 ) -> bytes:
     """Sign `field_name` of `pdf` as an incremental update; the first signature of the document certifies it."""
-    ensure_can_sign(identity, now=now or utcnow(), crl=crl)
+    ensure_can_sign(identity.certificate, now=now or utcnow(), crl=crl)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    states = field_states(writer.prev)
-    if field_name not in states:
-        raise SignatureFieldMissing(f"no signature field {field_name!r}")
-    if states[field_name]:
-        raise SignatureFieldTaken(f"field {field_name!r} is already signed")
-    certify = not any(states.values())
-    meta = signers.PdfSignatureMetadata(
-        field_name=field_name,
-        md_algorithm="sha256",
-        subfilter=SigSeedSubFilter.PADES,
-        certify=certify,
-        docmdp_permissions=MDPPerm.FILL_FORMS,
-        name=_common_name(identity.certificate),
-    )
+    meta = signature_meta(field_states(writer.prev), field_name, identity.certificate)
     pdf_signer = signers.PdfSigner(
         meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style if appearance else None
     )
     output = io.BytesIO()
-    try:
-        asyncio.run(
-            pdf_signer.async_sign_pdf(
-                writer,
-                existing_fields_only=True,
-                bytes_reserved=reserved_size(identity),
-                appearance_text_params=dict(appearance.text_params) if appearance else None,
-                output=output,
-            )
-        )
-    except TimestampUnavailable:
-        raise
-    except Exception as exc:  # pyHanko raises many kinds; the TSA's failures are told apart for the caller
-        if _is_tsa_failure(exc):
-            raise TimestampUnavailable(str(exc)) from exc
-        raise SigningFailed(f"pyHanko could not sign field {field_name!r}: {exc}") from exc
+    run_pyhanko(
+        pdf_signer.async_sign_pdf(
+            writer,
+            existing_fields_only=True,
+            bytes_reserved=reserved_size(identity.certificate, identity.chain),
+            appearance_text_params=dict(appearance.text_params) if appearance else None,
+            output=output,
+        ),
+        what=f"sign field {field_name!r}",
+    )
     return output.getvalue()
 
 
-def _is_tsa_failure(exc: BaseException) -> bool:
-    return isinstance(exc, TimestampRequestError) or isinstance(exc.__cause__, TimestampRequestError)
+def run_pyhanko(step: Coroutine[Any, Any, T], *, what: str) -> T:
+    """Run one of pyHanko's coroutines; its many exception types become SigningFailed or TimestampUnavailable."""
+    try:
+        return asyncio.run(step)
+    except DomainError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, TimestampRequestError) or isinstance(exc.__cause__, TimestampRequestError):
+            raise TimestampUnavailable(f"the timestamp authority failed: {exc}") from exc
+        raise SigningFailed(f"could not {what}: {exc}") from exc
 
 
-def _common_name(cert: x509.Certificate) -> str:
+def common_name(cert: x509.Certificate) -> str:
     names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     value = names[0].value if names else ""
     return value if isinstance(value, str) else value.decode()
