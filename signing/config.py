@@ -41,11 +41,13 @@ class Settings:
     certs_dir: Path = PROJECT_ROOT / "certs-dev"
     """Where the development PKI lives (`CERTS_DIR`)."""
     ca_cert_path: Path | None = None
-    """The issuing CA certificate (`CA_CERT`); the development one when unset."""
+    """The issuing CA certificate, then its issuers up to the root, PEM (`CA_CERT`); the development one when unset."""
     ca_key_path: Path | None = None
     """The issuing CA private key, PEM, encrypted (`CA_KEY`)."""
     ca_key_passphrase: str = "podpisant-dev-passphrase"  # noqa: S105 - development PKI only
     """Passphrase of the CA keys (`CA_KEY_PASSPHRASE`)."""
+    ca_root_crl_path: Path | None = None
+    """The root CA's current CRL, DER or PEM (`CA_ROOT_CRL`): validation needs the issuing CA's status too."""
     key_encryption_key: str = DEV_KEY_ENCRYPTION_KEY
     """Base64 of 32 bytes: wraps every stored private key with AES-256-GCM (`KEY_ENCRYPTION_KEY`)."""
     tsa_url: str = ""
@@ -140,6 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ca_cert_path=_path(env, "CA_CERT"),
         ca_key_path=_path(env, "CA_KEY"),
         ca_key_passphrase=env.get("CA_KEY_PASSPHRASE") or defaults.ca_key_passphrase,
+        ca_root_crl_path=_path(env, "CA_ROOT_CRL"),
         key_encryption_key=env.get("KEY_ENCRYPTION_KEY") or defaults.key_encryption_key,
         tsa_url=env.get("TSA_URL", ""),
         pdf_max_bytes=_int(env, "PDF_MAX_BYTES", defaults.pdf_max_bytes),
