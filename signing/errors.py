@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 __all__ = [
     "AccountNotConfirmed",
     "CertificateNotValidNow",
@@ -25,6 +28,7 @@ __all__ = [
     "PdfTooLarge",
     "PdfTooManyPages",
     "PdfTooSlow",
+    "PreparationPending",
     "SignatureFieldMissing",
     "SignatureFieldTaken",
     "SigningFailed",
@@ -124,6 +128,8 @@ class PdfRejected(DomainError):
     """An input PDF cannot be accepted; subclasses say why. Nothing is stored for it."""
 
     code = "PDF-INVALID"
+    params: Mapping[str, object] = MappingProxyType({})
+    """The constructor's arguments by name (e.g. `size`, `limit`): what a message may show."""
 
 
 class NotAPdf(PdfRejected):
@@ -135,23 +141,49 @@ class PdfEncrypted(PdfRejected):
 
 
 class PdfCorrupt(PdfRejected):
-    """Damaged or truncated: the file cannot be read as a whole PDF."""
+    """Damaged or truncated: the file cannot be read as a whole PDF. `reason` is technical, for the log."""
 
     code = "PDF-CORRUPT"
 
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or "corrupt PDF")
+        self.reason = reason
+        self.params = {"reason": reason}
+
 
 class PdfTooLarge(PdfRejected):
+    """The file has `size` bytes; at most `limit` are accepted."""
+
     code = "PDF-TOO-LARGE"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes, at most {limit} accepted")
+        self.size = size
+        self.limit = limit
+        self.params = {"size": size, "limit": limit}
 
 
 class PdfTooManyPages(PdfRejected):
+    """The document has `pages` pages; at most `limit` are accepted."""
+
     code = "PDF-TOO-MANY-PAGES"
+
+    def __init__(self, pages: int, limit: int) -> None:
+        super().__init__(f"{pages} pages, at most {limit} accepted")
+        self.pages = pages
+        self.limit = limit
+        self.params = {"pages": pages, "limit": limit}
 
 
 class PdfTooSlow(PdfRejected):
-    """Processing went past its time limit (a hostile or pathological file)."""
+    """Processing went past its time limit of `limit` seconds (a hostile or pathological file)."""
 
     code = "PDF-TIMEOUT"
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"not read within {limit} s")
+        self.limit = limit
+        self.params = {"limit": limit}
 
 
 class SigningFailed(DomainError):
@@ -178,6 +210,12 @@ class SignatureFieldTaken(SigningFailed):
     """The signatory's field already holds a signature."""
 
     code = "SIGN-FIELD-SIGNED"
+
+
+class PreparationPending(SigningFailed):
+    """Another request is preparing a signature for the same document at this very moment."""
+
+    code = "SIGN-PREPARATION-BUSY"
 
 
 class StalePreparation(SigningFailed):

@@ -20,7 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "OneTimeCode", "PublishedCrl", "SignerCertificate", "User", "UserSession"]
+__all__ = [
+    "Base", "OneTimeCode", "PendingExternalSignature", "PublishedCrl", "SignerCertificate", "User", "UserSession",
+]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -148,3 +150,23 @@ class PublishedCrl(Base):
     crl_der: Mapped[bytes] = mapped_column(LargeBinary)
     this_update: Mapped[datetime] = mapped_column(UTCDateTime())
     next_update: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PendingExternalSignature(Base):
+    """A signature prepared for a key held in a browser, waiting for the browser's answer.
+
+    One row per document at most (the unique key is the guard): a new preparation replaces the old one, and
+    finishing consumes the row, so an answer is used once and an answer to a replaced preparation is refused.
+    """
+
+    __tablename__ = "pending_external_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_key: Mapped[str] = mapped_column(String(100), unique=True)
+    """Which document (and revision) the signature goes into, as the signature round names it."""
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    """Random handle given to the browser with the bytes to sign."""
+    state: Mapped[str] = mapped_column(Text)
+    """`ExternalPreparation.to_json()`: the placeholder document and the signed attributes."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
