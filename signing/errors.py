@@ -241,6 +241,6 @@ class KeyUnavailable(DomainError):
 
 
 class LayoutInvalid(DomainError):
-    """A signature page cannot be laid out as asked: no signatories, or a field name that is empty, repeated or taken."""
+    """The signature page cannot be laid out as asked: no signatories, or a field name empty, repeated or taken."""
 
     code = "LAYOUT-INVALID"
