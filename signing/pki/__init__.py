@@ -19,6 +19,7 @@ from signing.pki.issuer import (
     RevokedEntry,
     build_crl,
     issue_certificate,
+    issuing_ca,
     load_issuing_ca,
 )
 from signing.pki.keys import generate_signing_key, parse_kek, unwrap_private_key, wrap_private_key
@@ -38,6 +39,7 @@ __all__ = [
     "generate_signing_key",
     "is_development_certificate",
     "issue_certificate",
+    "issuing_ca",
     "load_dev_pki",
     "load_issuing_ca",
     "parse_kek",

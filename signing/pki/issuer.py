@@ -27,7 +27,7 @@ from email_validator import EmailNotValidError, validate_email
 from signing.config import Settings
 from signing.errors import ConfigurationError, FieldError
 from signing.pades.identity import SigningKey
-from signing.pki.dev import _crl_distribution_point, _key_usage, load_dev_pki
+from signing.pki.dev import DevPkiPaths, _crl_distribution_point, _key_usage, load_dev_pki
 
 __all__ = [
     "INN_OID",
@@ -37,6 +37,7 @@ __all__ = [
     "RevokedEntry",
     "build_crl",
     "issue_certificate",
+    "issuing_ca",
     "load_issuing_ca",
 ]
 
@@ -213,6 +214,35 @@ def load_issuing_ca(settings: Settings) -> IssuingCa:
     if cert_path is None or key_path is None:
         raise ConfigurationError("set both CA_CERT and CA_KEY (or neither, for the development CA)")
     return _configured_ca(settings, cert_path, key_path, crl_url)
+
+
+_loaded: tuple[tuple[object, ...], IssuingCa] | None = None
+"""The last CA `issuing_ca` loaded, with the stamp of the settings and files it came from."""
+
+
+def _stamp(settings: Settings) -> tuple[object, ...]:
+    """What the loaded CA depends on: the settings it reads and the size and mtime of each file."""
+    files = [settings.ca_cert_path, settings.ca_key_path, settings.ca_root_crl_path]
+    if settings.ca_cert_path is None and settings.ca_key_path is None:
+        files = list(DevPkiPaths.in_directory(settings.certs_dir).all())
+    stats = []
+    for path in files:
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            stat = None
+        stats.append((path, stat and stat.st_mtime_ns, stat and stat.st_size))
+    return (settings.base_url, settings.ca_key_passphrase, *stats)
+
+
+def issuing_ca(settings: Settings) -> IssuingCa:
+    """`load_issuing_ca`, loaded again only when a setting or one of its files changed (decrypting the CA
+    key takes a noticeable fraction of a second, too long to repeat for every request)."""
+    global _loaded
+    stamp = _stamp(settings)
+    if _loaded is None or _loaded[0] != stamp:
+        _loaded = (stamp, load_issuing_ca(settings))
+    return _loaded[1]
 
 
 # ---------------------------------------------------------------- certificates

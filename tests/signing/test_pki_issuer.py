@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from signing.pki import (
     build_crl,
     generate_signing_key,
     issue_certificate,
+    issuing_ca,
     load_dev_pki,
     load_issuing_ca,
 )
@@ -294,3 +296,16 @@ def test_only_one_of_certificate_and_key_is_refused(configured: Settings) -> Non
 def test_a_missing_development_pki_says_how_to_create_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="flask pki init-dev"):
         load_issuing_ca(Settings(certs_dir=tmp_path / "empty"))
+
+
+def test_the_cached_ca_is_reused_until_a_setting_or_file_changes(configured: Settings) -> None:
+    first = issuing_ca(configured)
+    assert issuing_ca(configured) is first
+    assert configured.ca_root_crl_path is not None
+    stat = configured.ca_root_crl_path.stat()
+    os.utime(configured.ca_root_crl_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    replaced = issuing_ca(configured)
+    assert replaced is not first  # read again
+    assert (replaced.certificate, replaced.root_crl) == (first.certificate, first.root_crl)
+    moved = issuing_ca(configured.with_overrides(base_url="https://elsewhere.example"))
+    assert moved.crl_url == "https://elsewhere.example/pki/issuing-ca.crl"
