@@ -8,10 +8,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -23,6 +19,8 @@ from signing.clock import utcnow
 from signing.config import PROJECT_ROOT, Settings
 from signing.pades.identity import SignerIdentity
 from signing.pki import DevPki, ensure_dev_pki, load_dev_pki
+from signing.pki.issuer import Person, issue_certificate, issuing_ca
+from signing.pki.keys import generate_signing_key
 
 CERTS_DIR = PROJECT_ROOT / "certs-dev"
 PASSPHRASE = Settings().ca_key_passphrase.encode()
@@ -37,27 +35,12 @@ def dev_pki(directory: Path = CERTS_DIR) -> DevPki:
 def person_identity(
     name: str = "Иванова Мария Сергеевна", *, now: datetime | None = None, days: int = 365
 ) -> SignerIdentity:
-    """A P-256 certificate for `name` issued by the development issuing CA, as the service would issue it."""
-    pki = dev_pki()
-    now = now or utcnow()
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                                 x509.NameAttribute(NameOID.EMAIL_ADDRESS, "signer@example.ru")]))
-        .issuer_name(pki.issuing_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pki.issuing_key.public_key()), False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            [x509.UniformResourceIdentifier("http://127.0.0.1:5000/pki/issuing-ca.crl")], None, None, None)]), False)
-        .sign(pki.issuing_key, hashes.SHA256())
-    )
-    return SignerIdentity(certificate=cert, private_key=key, chain=(pki.issuing_cert, pki.root_cert))
+    """A P-256 certificate for `name` from the development issuing CA, made by the service's own issuer."""
+    ca = issuing_ca(Settings(certs_dir=CERTS_DIR))
+    key = generate_signing_key()
+    person = Person(full_name=name, email="signer@example.ru")
+    cert = issue_certificate(ca, person, key.public_key(), now=now or utcnow(), validity=timedelta(days=days))
+    return SignerIdentity(certificate=cert, private_key=key, chain=ca.chain)
 
 
 def plain_pdf(pages: int = 1, *, padding_bytes: int = 0, text: str = "Act No. 1") -> bytes:
