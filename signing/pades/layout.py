@@ -113,7 +113,7 @@ def signature_fields(pdf: bytes) -> list[FieldInfo]:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         page_index = _annotation_pages(reader)
         return [_field_info(name, value, ref, page_index) for name, value, ref in enumerate_sig_fields(reader)]
-    except PdfError as error:
+    except (PdfError, KeyError, TypeError, ValueError) as error:
         raise PdfCorrupt(str(error)) from error
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.errors import LayoutInvalid, PdfCorrupt
+from signing.errors import LayoutInvalid, PdfCorrupt, PdfEncrypted
 from signing.pades.layout import SLOTS_PER_PAGE, FieldInfo, SignatorySlot, prepare_for_round, signature_fields
 from tests.signing.pades.poppler import page_text, words
 from tests.support.pades import plain_pdf, with_fields
@@ -157,3 +157,11 @@ def test_a_field_name_the_document_already_has_is_refused() -> None:
 def test_garbage_is_refused_as_corrupt() -> None:
     with pytest.raises(PdfCorrupt):
         prepare_for_round(b"%PDF-1.7\nnot really a pdf", _slots(1))
+
+
+def test_an_encrypted_document_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "plain.pdf").write_bytes(plain_pdf())
+    subprocess.run(["qpdf", "--encrypt", "", "owner", "256", "--", str(tmp_path / "plain.pdf"),
+                    str(tmp_path / "locked.pdf")], check=True)
+    with pytest.raises(PdfEncrypted):
+        prepare_for_round((tmp_path / "locked.pdf").read_bytes(), _slots(1))
