@@ -5,7 +5,10 @@ from __future__ import annotations
 from cryptography import x509
 
 from signing.config import DEFAULT_SECRET_KEY, DEV_KEY_ENCRYPTION_KEY, Settings
+from signing.errors import ConfigurationError
 from signing.pki import is_development_certificate
+from signing.pki.issuer import load_issuing_ca
+from signing.pki.keys import parse_kek
 
 __all__ = ["production_problems"]
 
@@ -22,6 +25,23 @@ def _uses_development_ca(settings: Settings) -> bool:
     return is_development_certificate(cert)
 
 
+def _ca_problems(settings: Settings) -> list[str]:
+    """Load the configured CA now (chain, key, passphrase, root CRL), so a mistake stops the start, not a signature."""
+    try:
+        load_issuing_ca(settings)
+    except ConfigurationError as exc:
+        return [str(exc)]
+    return []
+
+
+def _kek_problems(settings: Settings) -> list[str]:
+    try:
+        parse_kek(settings.key_encryption_key)
+    except ConfigurationError as exc:
+        return [str(exc)]
+    return []
+
+
 def production_problems(settings: Settings) -> list[str]:
     """What must be set before this configuration may serve real users (empty when nothing)."""
     problems = []
@@ -35,6 +55,8 @@ def production_problems(settings: Settings) -> list[str]:
             "the issuing CA is the development CA from certs-dev/: set CA_CERT and CA_KEY to your "
             "production issuing CA certificate and encrypted key (and CA_KEY_PASSPHRASE)"
         )
+    else:
+        problems.extend(_ca_problems(settings))
     if settings.ca_key_passphrase == Settings().ca_key_passphrase:
         problems.append("CA_KEY_PASSPHRASE is the development default: set the passphrase of CA_KEY")
     if settings.key_encryption_key == DEV_KEY_ENCRYPTION_KEY:
@@ -42,6 +64,8 @@ def production_problems(settings: Settings) -> list[str]:
             "KEY_ENCRYPTION_KEY is the development default: set it to base64 of 32 random bytes, e.g. "
             "python3 -c 'import os, base64; print(base64.b64encode(os.urandom(32)).decode())'"
         )
+    else:
+        problems.extend(_kek_problems(settings))
     if not settings.tsa_url:
         problems.append("TSA_URL is not set: production signatures are timestamped by an RFC 3161 TSA")
     if not settings.smtp_url:

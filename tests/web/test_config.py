@@ -55,3 +55,48 @@ def test_production_refuses_a_dev_ca_copied_elsewhere(certs_dir: Path, tmp_path:
         create_app(load_settings(env))
     problems = str(caught.value).split("\n  - ")[1:]
     assert len(problems) == 1 and "development CA" in problems[0]
+
+
+def _production_ca(tmp_path: Path) -> tuple[Path, Path]:
+    """A non-development issuing CA under a self-signed root, its key encrypted with 'prod-passphrase'."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: ec.EllipticCurvePrivateKey
+             ) -> x509.Certificate:
+        return (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=900))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(signer, hashes.SHA256()))
+
+    root_key, ca_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    root = cert("Prod Root", root_key, "Prod Root", root_key)
+    issuing = cert("Prod Issuing", ca_key, "Prod Root", root_key)
+    cert_path, key_path = tmp_path / "prod-ca.pem", tmp_path / "prod-ca.key"
+    pem = serialization.Encoding.PEM
+    cert_path.write_bytes(issuing.public_bytes(pem) + root.public_bytes(pem))
+    key_path.write_bytes(ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                              serialization.BestAvailableEncryption(b"prod-passphrase")))
+    return cert_path, key_path
+
+
+def test_production_loads_the_configured_ca_at_start_and_names_what_is_wrong(tmp_path: Path) -> None:
+    cert_path, key_path = _production_ca(tmp_path)
+    env = {"PODPISANT_ENV": "production", "SECRET_KEY": PROD_SECRET, "SMTP_URL": "smtp://mail:25",
+           "CA_CERT": str(cert_path), "CA_KEY": str(key_path), "CA_KEY_PASSPHRASE": "wrong-passphrase",
+           "TSA_URL": "https://tsa.example.ru/tsp", "KEY_ENCRYPTION_KEY": "c2hvcnQ="}
+    with pytest.raises(ConfigurationError) as caught:
+        create_app(load_settings(env))
+    problems = str(caught.value).split("\n  - ")[1:]
+    assert any("CA_KEY" in p for p in problems), problems
+    assert any("KEY_ENCRYPTION_KEY" in p for p in problems), problems
+    assert "wrong-passphrase" not in str(caught.value)
