@@ -8,13 +8,19 @@ the space for the signature is sized from the certificates instead of by a dry-r
 from __future__ import annotations
 
 import asyncio
+import atexit
+import hashlib
 import io
+import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -23,6 +29,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import BaseStampStyle
@@ -38,6 +45,7 @@ from signing.errors import (
     SigningFailed,
     TimestampUnavailable,
 )
+from signing.pades import cms as cms_parts
 from signing.pades.identity import SignerIdentity, SigningKey
 from signing.pades.trust import to_asn1_cert
 
@@ -56,13 +64,20 @@ SIGNATURE_ALLOWANCE = 2048
 
 
 class KeySigner(signers.Signer):
-    """A pyHanko signer over a key that is already loaded (SimpleSigner re-parses its key on every signature)."""
+    """A pyHanko signer over a key that is already loaded (SimpleSigner re-parses its key on every signature).
+
+    For a PAdES signature with SHA-256 it assembles the CMS from DER parts cached per certificate
+    (`signing.pades.cms`) instead of pyHanko's generic builder; anything else is left to pyHanko.
+    """
 
     def __init__(self, identity: SignerIdentity) -> None:
+        certificate, chain, mechanism = _asn1_identity(identity.certificate, identity.chain)
         registry = SimpleCertificateStore()
-        registry.register_multiple([to_asn1_cert(c) for c in identity.chain])
-        super().__init__(signing_cert=to_asn1_cert(identity.certificate), cert_registry=registry)
+        registry.register_multiple(chain)
+        super().__init__(signing_cert=certificate, cert_registry=registry)
         self._key: SigningKey = identity.private_key
+        self._parts = cms_parts.signer_parts(identity.certificate, identity.chain)
+        self._mechanism = mechanism
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         algorithm = _hash(digest_algorithm)
@@ -71,6 +86,51 @@ class KeySigner(signers.Signer):
         if isinstance(self._key, rsa.RSAPrivateKey):
             return self._key.sign(data, padding.PKCS1v15(), algorithm)
         raise SigningFailed(f"unsupported key type {type(self._key).__name__}")
+
+    async def async_sign(
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        dry_run: bool = False,
+        use_pades: bool = False,
+        timestamper: TimeStamper | None = None,
+        signed_attr_settings: PdfCMSSignedAttributes | None = None,
+        is_pdf_sig: bool = True,
+        encap_content_info: Any = None,
+    ) -> asn1_cms.ContentInfo:
+        if dry_run or not use_pades or digest_algorithm != "sha256" or encap_content_info is not None \
+                or not _plain_pades(signed_attr_settings):
+            return await super().async_sign(
+                data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades, timestamper=timestamper,
+                signed_attr_settings=signed_attr_settings, is_pdf_sig=is_pdf_sig,
+                encap_content_info=encap_content_info,
+            )
+        signed_attrs = cms_parts.signed_attributes(self._parts, data_digest, cms_parts.CONTENT_TYPE_DATA)
+        signature = await self.async_sign_raw(signed_attrs, digest_algorithm)
+        unsigned: tuple[bytes, ...] = ()
+        if timestamper is not None:
+            token = await timestamper.async_timestamp(hashlib.sha256(signature).digest(), digest_algorithm)
+            unsigned = (cms_parts.timestamp_attribute(token.dump()),)
+        return asn1_cms.ContentInfo.load(cms_parts.content_info(
+            self._parts, encap_content_info=cms_parts.DATA_CONTENT, signed_attrs=signed_attrs,
+            signature_algorithm=self._mechanism, signature=signature, unsigned_attrs=unsigned,
+        ))
+
+
+@lru_cache(maxsize=512)
+def _asn1_identity(
+    certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]
+) -> tuple[asn1_x509.Certificate, tuple[asn1_x509.Certificate, ...], bytes]:
+    """The signer's certificates parsed for pyHanko once, and the DER of pyHanko's signature mechanism for it."""
+    cert = to_asn1_cert(certificate)
+    probe = signers.ExternalSigner(signing_cert=cert, cert_registry=SimpleCertificateStore(), signature_value=b"")
+    mechanism = probe.get_signature_mechanism_for_digest("sha256")
+    return cert, tuple(to_asn1_cert(c) for c in chain), mechanism.dump()
+
+
+def _plain_pades(settings: PdfCMSSignedAttributes | None) -> bool:
+    """Whether the requested signed attributes are just PAdES's mandatory ones (all `sign_field` asks for)."""
+    return settings is None or (settings.cades_signed_attrs is None and settings.adobe_revinfo_attr is None)
 
 
 def _hash(name: str) -> hashes.HashAlgorithm:
@@ -161,13 +221,25 @@ def sign_field(
 def run_pyhanko(step: Coroutine[Any, Any, T], *, what: str) -> T:
     """Run one of pyHanko's coroutines; its many exception types become SigningFailed or TimestampUnavailable."""
     try:
-        return asyncio.run(step)
+        return _runner().run(step)
     except DomainError:
         raise
     except Exception as exc:
         if isinstance(exc, TimestampRequestError) or isinstance(exc.__cause__, TimestampRequestError):
             raise TimestampUnavailable(f"the timestamp authority failed: {exc}") from exc
         raise SigningFailed(f"could not {what}: {exc}") from exc
+
+
+_RUNNERS = threading.local()
+
+
+def _runner() -> asyncio.Runner:
+    """This thread's event loop, kept between signatures (a fresh loop per call costs more than the CMS)."""
+    runner: asyncio.Runner | None = getattr(_RUNNERS, "runner", None)
+    if runner is None:
+        runner = _RUNNERS.runner = asyncio.Runner()
+        atexit.register(runner.close)
+    return runner
 
 
 def common_name(cert: x509.Certificate) -> str:

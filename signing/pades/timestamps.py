@@ -2,31 +2,84 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
 from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps.common_utils import get_nonce
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from signing.pades import cms as cms_parts
 from signing.pades.trust import to_asn1_cert
 from signing.pki import load_dev_pki
 
 __all__ = ["InProcessTsa", "dev_timestamper", "make_timestamper"]
 
 
-class InProcessTsa(DummyTimeStamper):
-    """pyHanko's DummyTimeStamper with the RSA key parsed once (pyHanko re-parses it for every token, ~30 ms)."""
+DEV_TSA_POLICY = "1.3.6.1.4.1.4146.2.2"
+"""The policy OID pyHanko's DummyTimeStamper puts in its tokens (development TSA only)."""
+SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
+RSA_PKCS1V15 = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}).dump()
+TST_INFO_HEAD = cms_parts.der_integer(1) + core.ObjectIdentifier(DEV_TSA_POLICY).dump()
 
-    def __init__(self, *, tsa_key: rsa.RSAPrivateKey, **kwargs: object) -> None:
+
+class InProcessTsa(DummyTimeStamper):
+    """pyHanko's DummyTimeStamper with the RSA key parsed once (pyHanko re-parses it for every token, ~30 ms).
+
+    SHA-256 tokens are assembled from DER parts computed once (`signing.pades.cms`) rather than by asn1crypto,
+    which re-encodes the embedded certificates for every token; the content is the DummyTimeStamper's.
+    """
+
+    def __init__(self, *, tsa_key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
         der = tsa_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-        super().__init__(tsa_key=asn1_keys.PrivateKeyInfo.load(der), **kwargs)  # type: ignore[arg-type]
+        super().__init__(tsa_key=asn1_keys.PrivateKeyInfo.load(der), **kwargs)
         self._rsa_key = tsa_key
+        embedded = tuple(x509.load_der_x509_certificate(c.dump()) for c in self.certs_to_embed)
+        self._parts = cms_parts.signer_parts(
+            x509.load_der_x509_certificate(self.tsa_cert.dump()), embedded, ess_v1=True
+        )
+        tsa_name = asn1_x509.GeneralName(name="directory_name", value=self.tsa_cert.subject)
+        self._tsa_name = cms_parts.der(0xA0, tsa_name.dump())  # TSTInfo's `tsa [0]`
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        if md_algorithm.lower() != "sha256":
+            return await super().async_timestamp(message_digest, md_algorithm)
+        return cms.ContentInfo.load(self.token(message_digest))
+
+    def token(self, message_digest: bytes) -> bytes:
+        """The DER of a timestamp token over a SHA-256 `message_digest`, signed now (or at `fixed_dt`)."""
+        moment = (self.fixed_dt or datetime.now(UTC)).astimezone(UTC)
+        tst_info = self._tst_info(message_digest, moment)
+        signing_time = cms_parts.attribute("signing_time", cms_parts.der(0x17, f"{moment:%y%m%d%H%M%S}Z".encode()))
+        signed_attrs = cms_parts.signed_attributes(
+            self._parts, hashlib.sha256(tst_info).digest(), cms_parts.CONTENT_TYPE_TST_INFO, signing_time
+        )
+        signature = self._rsa_key.sign(signed_attrs, padding.PKCS1v15(), hashes.SHA256())
+        return cms_parts.content_info(
+            self._parts, encap_content_info=cms_parts.tst_info_content(tst_info), signed_attrs=signed_attrs,
+            signature_algorithm=RSA_PKCS1V15, signature=signature,
+        )
+
+    def _tst_info(self, message_digest: bytes, moment: datetime) -> bytes:
+        nonce = cms_parts.der_integer(get_nonce()) if self.include_nonce else b""
+        return cms_parts.der(0x30, (
+            TST_INFO_HEAD
+            + cms_parts.der(0x30, SHA256 + cms_parts.der(0x04, message_digest))
+            + cms_parts.der_integer(get_nonce())
+            + cms_parts.der(0x18, _generalized_time(moment))
+            + nonce
+            + self._tsa_name
+        ))
 
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, dt: datetime
@@ -41,6 +94,12 @@ class InProcessTsa(DummyTimeStamper):
         ])
         signature = self._rsa_key.sign(signed_attrs.dump(), padding.PKCS1v15(), _hash(md_algorithm))
         return signature, signed_attrs
+
+
+def _generalized_time(moment: datetime) -> bytes:
+    """DER GeneralizedTime in UTC: fractional seconds without trailing zeros, none at all when whole."""
+    fraction = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
+    return f"{moment:%Y%m%d%H%M%S}{fraction}Z".encode()
 
 
 def _hash(md_algorithm: str) -> hashes.HashAlgorithm:
