@@ -1,0 +1,7 @@
+"""PAdES: preparing, signing, finalizing and verifying PDFs. The only package that imports pyHanko."""
+
+from __future__ import annotations
+
+from signing.pades import speedups
+
+speedups.install()
