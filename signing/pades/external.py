@@ -34,6 +34,7 @@ from signing.clock import utcnow
 from signing.errors import ExternalSignatureInvalid, StalePreparation
 from signing.pades.sign import (
     Appearance,
+    default_appearance,
     ensure_can_sign,
     field_states,
     reserved_size,
@@ -139,14 +140,15 @@ def prepare_external(
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signature_meta(field_states(writer.prev), field_name, certificate)
     signer = _external_signer(certificate, chain)
-    pdf_signer = signers.PdfSigner(meta, signer, stamp_style=appearance.style if appearance else None)
+    appearance = appearance or default_appearance(certificate)
+    pdf_signer = signers.PdfSigner(meta, signer, stamp_style=appearance.style)
     output = io.BytesIO()
     digest, _tbs, _out = run_pyhanko(
         pdf_signer.async_digest_doc_for_signing(
             writer,
             existing_fields_only=True,
             bytes_reserved=reserved_size(certificate, chain),
-            appearance_text_params=dict(appearance.text_params) if appearance else None,
+            appearance_text_params=dict(appearance.text_params),
             output=output,
         ),
         what=f"prepare field {field_name!r}",

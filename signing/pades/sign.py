@@ -47,16 +47,16 @@ from signing.errors import (
 )
 from signing.pades import cms as cms_parts
 from signing.pades.identity import SignerIdentity, SigningKey
+from signing.pades.stamp import MOSCOW, stamp_style, stamp_text_params
 from signing.pades.trust import to_asn1_cert
 
 T = TypeVar("T")
 
 __all__ = [
-    "MOSCOW", "Appearance", "KeySigner", "common_name", "ensure_can_sign", "field_states", "reserved_size",
-    "run_pyhanko", "sign_field", "signature_meta",
+    "MOSCOW", "Appearance", "KeySigner", "common_name", "default_appearance", "ensure_can_sign", "field_states",
+    "reserved_size", "run_pyhanko", "sign_field", "signature_meta",
 ]
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 TIMESTAMP_TOKEN_ALLOWANCE = 6144
 """Bytes kept for the TSA's token (its certificates included); a production TSA's chain is well under this."""
 SIGNATURE_ALLOWANCE = 2048
@@ -139,12 +139,17 @@ def _hash(name: str) -> hashes.HashAlgorithm:
 
 @dataclass(frozen=True)
 class Appearance:
-    """What the visible stamp looks like; `None` in place of it signs invisibly (a field without a stamp)."""
+    """What the visible stamp looks like (see `default_appearance` for the Russian stamp every round uses)."""
 
     style: BaseStampStyle
     """pyHanko stamp style (see `signing.pades.stamp`)."""
     text_params: Mapping[str, str]
     """Values for the style's text template (serial, owner, validity, time)."""
+
+
+def default_appearance(certificate: x509.Certificate, tz: ZoneInfo = MOSCOW) -> Appearance:
+    """The stamp in the Russian convention for `certificate`, with times shown in `tz`."""
+    return Appearance(stamp_style(tz), stamp_text_params(certificate, tz=tz))
 
 
 def reserved_size(certificate: x509.Certificate, chain: Sequence[x509.Certificate]) -> int:
@@ -201,16 +206,15 @@ def sign_field(
     ensure_can_sign(identity.certificate, now=now or utcnow(), crl=crl)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signature_meta(field_states(writer.prev), field_name, identity.certificate)
-    pdf_signer = signers.PdfSigner(
-        meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style if appearance else None
-    )
+    appearance = appearance or default_appearance(identity.certificate)
+    pdf_signer = signers.PdfSigner(meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style)
     output = io.BytesIO()
     run_pyhanko(
         pdf_signer.async_sign_pdf(
             writer,
             existing_fields_only=True,
             bytes_reserved=reserved_size(identity.certificate, identity.chain),
-            appearance_text_params=dict(appearance.text_params) if appearance else None,
+            appearance_text_params=dict(appearance.text_params),
             output=output,
         ),
         what=f"sign field {field_name!r}",
