@@ -23,6 +23,8 @@ __all__ = [
 T = TypeVar("T")
 
 DATE_PATTERN = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})")
+YEARS = range(1900, 3000)
+"""Years a document date may carry: anything else is a typo, and date arithmetic near year 9999 would overflow."""
 _WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
@@ -71,6 +73,8 @@ def parse_date(value: object, path: str, code: str = "DATE-FORMAT") -> date:
     if match is None:
         raise FieldError(path, code)
     day, month, year = (int(part) for part in match.groups())
+    if year not in YEARS:
+        raise FieldError(path, code)
     try:
         return date(year, month, day)
     except ValueError:

@@ -3,6 +3,7 @@ and back; renewed for a subscription's next period."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date
 from decimal import Decimal
@@ -65,6 +66,15 @@ def test_every_wrong_field_is_reported_at_once_with_its_path() -> None:
         ("period.end", "PERIOD-IN-FUTURE"),
         ("extra.basis_date", "DATE-FORMAT"),
     ]
+
+
+def test_the_input_is_left_as_it_was_whether_it_passes_or_fails() -> None:
+    good, bad = form(), form(number="", items=[item(price="x")])
+    good_copy, bad_copy = copy.deepcopy(good), copy.deepcopy(bad)
+    validate_draft(good, today=TODAY)
+    with pytest.raises(ValidationFailed):
+        validate_draft(bad, today=TODAY)
+    assert (good, bad) == (good_copy, bad_copy)
 
 
 def test_an_empty_form_names_every_required_field() -> None:

@@ -65,7 +65,7 @@ def test_a_period_may_not_end_after_today() -> None:
 
 
 @pytest.mark.parametrize("text", ["1.11.2026", "2026-11-01", "01/11/2026", "01.11.26", "31.11.2026", "29.02.2026",
-                                  "01.13.2026", " 01.11.2026x", ["01.11.2026"]])
+                                  "01.13.2026", " 01.11.2026x", ["01.11.2026"], "15.12.9999", "01.01.0001"])
 def test_only_real_dates_written_as_dd_mm_yyyy_are_read(text: object) -> None:
     assert errors(text, "30.11.2026") == [("period.start", "PERIOD-FORMAT")]
 
