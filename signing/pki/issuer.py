@@ -290,6 +290,13 @@ def _validity(ca: IssuingCa, now: datetime, validity: timedelta) -> tuple[dateti
     return not_before, not_after
 
 
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+"""id-kp-documentSigning (RFC 9336)."""
+SIGNER_EXTENDED_KEY_USAGE = (x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING)
+"""Document signing plus emailProtection: NSS (poppler's pdfsig, Firefox's viewer) checks signer certificates
+for e-mail-signer use, and poppler 22 mistakes a certificate without any extended key usage for a bad one."""
+
+
 def issue_certificate(
     ca: IssuingCa, person: Person, public_key: PublicKey, *, now: datetime, validity: timedelta = timedelta(days=365)
 ) -> x509.Certificate:
@@ -306,6 +313,7 @@ def issue_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(signature=True, non_repudiation=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(SIGNER_EXTENDED_KEY_USAGE), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_authority_key_id(ca), critical=False)
         .add_extension(_crl_distribution_point(ca.crl_url), critical=False)

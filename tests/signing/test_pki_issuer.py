@@ -138,6 +138,13 @@ def test_key_usage_is_signature_and_non_repudiation_only_and_critical(ca: Issuin
                 or usage.key_cert_sign or usage.crl_sign)
 
 
+def test_extended_key_usage_is_document_signing_and_email_protection(ca: IssuingCa) -> None:
+    extension = _issue(ca).extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    assert not extension.critical
+    assert set(extension.value) == {x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION,
+                                    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")}
+
+
 def test_it_is_an_end_entity_certificate(ca: IssuingCa) -> None:
     extension = _issue(ca).extensions.get_extension_for_class(x509.BasicConstraints)
     assert extension.critical and extension.value.ca is False

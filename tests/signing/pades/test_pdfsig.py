@@ -7,7 +7,8 @@ poppler 22.12 (Debian bookworm) reads NSS's error code after CERT_PKIXVerifyCert
 result, so a stale SEC_ERROR_EXTENSION_NOT_FOUND, left by looking up the extended key usage of the previous
 signer's certificate, turns every signature after the first into "Unknown issue with Certificate" although
 NSS accepted the chain (newer poppler checks the result). Certificates with an extended key usage do not leave
-that error behind, so the signers here carry one (emailProtection), like certificates of public CAs do.
+that error behind, which is one reason the service issues signers emailProtection + documentSigning
+(signing/pki/issuer.py); these signers are issued exactly as the service issues them.
 """
 
 from __future__ import annotations
@@ -18,17 +19,14 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from signing.pades.finalize import finalize
-from signing.pades.identity import SignerIdentity
+from signing.pades.layout import SignatorySlot, prepare_for_round
 from signing.pades.sign import sign_field
 from signing.pades.verify import verify
 from tests.signing.pades.test_verify import TRUST, TSA
-from tests.support.pades import CERTS_DIR, dev_pki, person_identity, plain_pdf, with_fields
+from tests.support.pades import CERTS_DIR, dev_pki, person_identity, plain_pdf
 
 SIGNERS = 20
 
@@ -44,29 +42,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
 
 
-def with_extended_key_usage(identity: SignerIdentity) -> SignerIdentity:
-    """The same person's certificate re-issued by the development issuing CA with an extended key usage."""
-    original = identity.certificate
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(original.subject).issuer_name(original.issuer).public_key(original.public_key())
-        .serial_number(original.serial_number)
-        .not_valid_before(original.not_valid_before_utc).not_valid_after(original.not_valid_after_utc)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-    )
-    for extension in original.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    certificate = builder.sign(dev_pki().issuing_key, hashes.SHA256())
-    return SignerIdentity(certificate=certificate, private_key=identity.private_key, chain=identity.chain)
-
-
 @cache
 def twenty_signatures() -> bytes:
     names = [f"signer{n:02d}" for n in range(SIGNERS)]
-    pdf = with_fields(plain_pdf(3), names)
+    slots = [SignatorySlot(name, f"Подписант Номер {n + 1}") for n, name in enumerate(names)]
+    pdf = prepare_for_round(plain_pdf(3), slots)
     for n, name in enumerate(names):
-        signer = with_extended_key_usage(person_identity(f"Подписант Номер {n + 1}"))
-        pdf = sign_field(pdf, name, signer, timestamper=TSA)
+        pdf = sign_field(pdf, name, person_identity(f"Подписант Номер {n + 1}"), timestamper=TSA)
     return pdf
 
 
