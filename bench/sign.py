@@ -3,8 +3,10 @@
     .venv/bin/python bench/sign.py           # full run, writes its section of bench/RESULTS.md
     .venv/bin/python bench/sign.py --quick   # under a minute, prints the RESULT line only
 
-Contenders, timed interleaved (shuffled order each round) with medians after a warm-up; each reads the input
-file and writes the signed file:
+Every document is prepared as the service prepares a round: `prepare_for_round` appends the signature page with
+one empty field per signatory (the stamp font embedded once, in /AcroForm /DR). Contenders, timed interleaved
+(shuffled order each round) with medians after a warm-up; each reads the same prepared file and writes the
+signed file:
 - ours: unwrap the signer's key (AES-GCM, as the service does for every signature), `sign_field` with the
   visible stamp, the in-process TSA (PAdES B-T);
 - naive: `SimpleSigner.load` of the passphrase-protected PEM key and certificate files, `signers.sign_pdf` with
@@ -49,13 +51,14 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.pades.identity import SignerIdentity
+from signing.pades.layout import SignatorySlot, prepare_for_round
 from signing.pades.sign import Appearance, sign_field
 from signing.pades.stamp import stamp_style, stamp_text_params
 from signing.pades.timestamps import dev_timestamper
 from signing.pades.trust import TrustAnchors, dev_trust, to_asn1_cert
 from signing.pades.verify import Verdict, verify
 from signing.pki.keys import unwrap_private_key, wrap_private_key
-from tests.support.pades import CERTS_DIR, PASSPHRASE, dev_pki, person_identity, plain_pdf, with_fields
+from tests.support.pades import CERTS_DIR, PASSPHRASE, dev_pki, person_identity, plain_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_FILE = ROOT / "bench" / "RESULTS.md"
@@ -149,7 +152,9 @@ class Workbench:
 
     def _document(self, size: int, fields: list[str]) -> Path:
         path = self.workdir / f"input-{size}-{len(fields)}.pdf"
-        path.write_bytes(with_fields(plain_pdf(3, padding_bytes=size), fields))
+        slots = [SignatorySlot(name, f"Подписант Номер {n + 1}", "ООО «Бенчмарк»", "Согласующий")
+                 for n, name in enumerate(fields)]
+        path.write_bytes(prepare_for_round(plain_pdf(3, padding_bytes=size), slots))
         return path
 
     def signer_identity(self) -> SignerIdentity:
@@ -264,6 +269,7 @@ def peak_mib():
 
 from cryptography import x509
 from signing.pades.identity import SignerIdentity
+from signing.pades.layout import SignatorySlot, prepare_for_round
 from signing.pades.sign import Appearance, sign_field
 from signing.pades.stamp import stamp_style, stamp_text_params
 from signing.pades.timestamps import dev_timestamper
