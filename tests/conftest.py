@@ -193,6 +193,11 @@ def mail(_smtp_server: MailSink) -> Iterator[MailSink]:
 
 # ---------------------------------------------------------------- PKI, settings, app
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Create the development PKI before collection: PAdES test modules load it at import (a clean clone has none)."""
+    ensure_dev_pki(PROJECT_ROOT / "certs-dev", Settings().ca_key_passphrase.encode(), "http://127.0.0.1:5000")
+
+
 @pytest.fixture(scope="session")
 def certs_dir() -> Path:
     """The development PKI in certs-dev/, created by the same code as `flask pki init-dev`."""
