@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,7 +24,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
-    "Base", "OneTimeCode", "PendingExternalSignature", "PublishedCrl", "SignerCertificate", "User", "UserSession",
+    "Attachment", "Base", "Document", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation", "OneTimeCode",
+    "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PublishedCrl", "Revision", "Signatory",
+    "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "User", "UserSession",
 ]
 
 NAMING = {
@@ -170,3 +175,252 @@ class PendingExternalSignature(Base):
     """`ExternalPreparation.to_json()`: the placeholder document and the signed attributes."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- documents and signature rounds
+
+
+class DocumentStatus(StrEnum):
+    """What a person sees on a document (PRODUCT.md): Черновик, На подписании, Подписан, Доставлено, ..."""
+
+    DRAFT = "draft"
+    IN_SIGNING = "in_signing"
+    COMPLETED = "completed"
+    DELIVERED = "delivered"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class SigningOrder(StrEnum):
+    PARALLEL = "parallel"
+    SEQUENTIAL = "sequential"
+
+
+class SignatoryState(StrEnum):
+    """One signatory's progress on the current revision."""
+
+    PENDING = "pending"
+    NOTIFIED = "notified"
+    VIEWED = "viewed"
+    SIGNED = "signed"
+    DECLINED = "declined"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Document(Base):
+    """An act, contract, invoice, waybill or acceptance act, from a form or uploaded, and its signature round."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_period_parties", "kind", "seller_inn", "buyer_inn", "period_start"),
+        Index("ix_documents_initiator_status", "initiator_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(20))
+    """A `signing.drafting.DocumentKind` value."""
+    title: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str | None] = mapped_column(String(40))
+    document_date: Mapped[date | None] = mapped_column(Date)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    seller_inn: Mapped[str | None] = mapped_column(String(12))
+    """The first party's INN (Исполнитель, Продавец, ...): with `buyer_inn`, who "the same parties" are."""
+    buyer_inn: Mapped[str | None] = mapped_column(String(12))
+    counterparty_name: Mapped[str | None] = mapped_column(String(300))
+    """For search and lists: the other party's name."""
+    draft_json: Mapped[str | None] = mapped_column(Text)
+    """`Draft.to_dict()` for documents made from a form; None for uploads."""
+    source: Mapped[str] = mapped_column(String(10))
+    """`form` or `upload`."""
+    status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.DRAFT)
+    signing_order: Mapped[str] = mapped_column(String(12), default=SigningOrder.PARALLEL)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    current_revision: Mapped[int] = mapped_column(Integer, default=1)
+    """`Revision.seq` of the revision that counts."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    revisions: Mapped[list[Revision]] = relationship(back_populates="document", order_by="Revision.seq")
+    signatories: Mapped[list[Signatory]] = relationship(back_populates="document", order_by="Signatory.position")
+
+
+class Revision(Base):
+    """One version of a document's PDF; editing a document out for signature starts the next one."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    source_pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    """The document as rendered or uploaded, before the signature page."""
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Prepared for the round (signature page, fields) and every signature so far; None while a draft."""
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    final_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """PAdES B-LTA, written once by the finalization job."""
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    document: Mapped[Document] = relationship(back_populates="revisions")
+
+
+class Signatory(Base):
+    """A person who must sign: the initiator, a colleague or a counterparty, with or without an account."""
+
+    __tablename__ = "signatories"
+    __table_args__ = (
+        UniqueConstraint("document_id", "position", name="uq_signatories_document_position"),
+        UniqueConstraint("document_id", "field_name", name="uq_signatories_document_field"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    """Order in a sequential round (1 first); display order in a parallel one."""
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    organization: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    """Linked when the signatory has (or creates) an account."""
+    is_initiator: Mapped[bool] = mapped_column(Boolean, default=False)
+    field_name: Mapped[str] = mapped_column(String(64))
+    """The signature field on the signature page, stable across revisions."""
+    state: Mapped[str] = mapped_column(String(12), default=SignatoryState.PENDING)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    certificate_serial: Mapped[str | None] = mapped_column(String(40))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    document: Mapped[Document] = relationship(back_populates="signatories")
+
+
+class Invitation(Base):
+    """A signatory's personal link: 128+ random bits, only the hash stored, bound to one revision."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signatory_id: Mapped[int] = mapped_column(ForeignKey("signatories.id", ondelete="CASCADE"), index=True)
+    revision_seq: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The round's deadline; None when the round has none (the link then ends with the round)."""
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when the revision is superseded, the round ends, or the signatory has signed or declined."""
+
+
+class GuestSession(Base):
+    """A counterparty without an account, admitted by an emailed code: sees one document, as one signatory."""
+
+    __tablename__ = "guest_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signatory_id: Mapped[int] = mapped_column(ForeignKey("signatories.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class SignatoryCode(Base):
+    """A one-time code mailed to a signatory (guest admission or signing confirmation); only its hash kept."""
+
+    __tablename__ = "signatory_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signatory_id: Mapped[int] = mapped_column(ForeignKey("signatories.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    """`admit` (open the document as a guest) or `sign` (confirm a signature)."""
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HistoryEntry(Base):
+    """Append-only history of a document; each entry carries the hash of the previous one (a chain)."""
+
+    __tablename__ = "history_entries"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(320))
+    """Who: an e-mail, or `system` for jobs."""
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45))
+    revision_sha256: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    """JSON with what the event needs (reason of a decline, signatory id, ...)."""
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A supporting file (PDF or JPG) that travels with a document but is not signed."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """Mail written in the same transaction as the state change it reports; a job sends it.
+
+    `dedupe_key` — (document, recipient, kind[, revision]) — is unique: each such message exists, and is sent, once.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attach_final_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Attach the document's final PDF (read when sending, so the outbox row stays small)."""
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
