@@ -1,4 +1,4 @@
-"""The fast hex-string reader gives exactly what pyHanko's own reader gives, errors included."""
+"""The fast token readers give exactly what pyHanko's own readers give: values, stream positions, errors."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.misc import PdfStreamError
+from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
+from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.pades.speedups import original_reader, read_hex_string
+from signing.pades.layout import SignatorySlot, prepare_for_round
+from signing.pades.sign import sign_field
+from signing.pades.speedups import (
+    decode_name,
+    original_reader,
+    originals,
+    read_hex_string,
+    read_literal_string_bytes,
+    read_until_class,
+)
+from signing.pades.timestamps import dev_timestamper
+from tests.support.pades import CERTS_DIR, PASSPHRASE, person_identity, plain_pdf
 
 SAMPLES = [
     b"<>", b"<00>", b"<48656C6C6F>", b"<48 65\n6c\r\n6C\t6f>", b"<ABC>", b"<feff0041>",
@@ -50,3 +62,89 @@ def test_the_fast_reader_is_the_one_pyhanko_uses() -> None:
     import signing.pades  # noqa: F401 - installs it
 
     assert generic.read_hex_string_from_stream is read_hex_string
+
+
+UNTIL_CLASS_SAMPLES = [
+    b"", b"abc", b"abc def", b"/Name/Other", b"obj\n<<", b"12 0 obj", b"x" * 200 + b" y", b"\x00lead", b"tail%c",
+]
+
+
+def _until_class(reader: Callable[..., tuple[bytes, bool]], data: bytes, chars: bytes, maxchars: int | None) -> object:
+    stream = io.BytesIO(data)
+    stream.seek(1 if data[:1] == b"/" else 0)
+    return reader(chars, stream, maxchars=maxchars), stream.tell()
+
+
+@pytest.mark.parametrize("data", UNTIL_CLASS_SAMPLES)
+@pytest.mark.parametrize("maxchars", [None, 1, 3, 20, 150])
+@pytest.mark.parametrize("chars", [misc.PDF_WHITESPACE, misc.PDF_WHITESPACE + misc.PDF_DELIMITERS])
+def test_scanning_to_a_delimiter_stops_where_pyhankos_scan_stops(
+    data: bytes, maxchars: int | None, chars: bytes
+) -> None:
+    original = originals()["until_class"]
+    assert _until_class(read_until_class, data, chars, maxchars) == _until_class(original, data, chars, maxchars)  # type: ignore[arg-type]
+
+
+NAME_SAMPLES = [b"", b"Type", b"Adobe.PPKLite", b"ETSI.CAdES.detached", b"A#20B", b"A#2", b"caf\xc3\xa9", b"\xe9t\xe9",
+                b"Name\x01", b"!\"$&'*+,-.:;=?@^_`|~"]
+
+
+def _name(decoder: Callable[[bytes], Any], data: bytes) -> tuple[type, str] | str:
+    try:
+        value = decoder(data)
+    except PdfReadError as error:
+        return f"refused: {error}"
+    return type(value), str(value)
+
+
+@pytest.mark.parametrize("data", NAME_SAMPLES)
+def test_names_decode_as_pyhanko_decodes_them(data: bytes) -> None:
+    assert _name(decode_name, data) == _name(originals()["name"], data)  # type: ignore[arg-type]
+
+
+LITERAL_SAMPLES = [
+    b"()", b"(signer0)", b"(D:20261121204131Z) /Next", b"(a(b)c)", b"(esc\\)aped)", b"(\\376\\377\\004\\037)",
+    b"(line\\\nbreak)", b"(" + b"x" * 300 + b")", b"(unterminated", b"(nested (unterminated)", b"(bad \\q)",
+]
+
+
+def _literal(reader: Callable[[Any], bytes], data: bytes) -> tuple[bytes, int] | str:
+    stream = io.BytesIO(data)
+    try:
+        value = reader(stream)
+    except PdfReadError as error:
+        return f"refused: {type(error).__name__}: {error}"
+    return value, stream.tell()
+
+
+@pytest.mark.parametrize("data", LITERAL_SAMPLES)
+def test_literal_strings_read_as_pyhanko_reads_them(data: bytes) -> None:
+    assert _literal(read_literal_string_bytes, data) == _literal(originals()["literal"], data)  # type: ignore[arg-type]
+
+
+def test_a_signed_document_reads_to_the_same_objects_with_and_without_the_fast_readers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slots = [SignatorySlot("first", "Иванов Иван"), SignatorySlot("second", "Петров Пётр")]
+    pdf = prepare_for_round(plain_pdf(2), slots)
+    pdf = sign_field(pdf, "first", person_identity("Иванов Иван Иванович"),
+                     timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
+    fast = _object_dump(pdf)
+    for module, name, key in ((misc, "_read_until_class", "until_class"), (generic, "_decode_name", "name"),
+                              (generic, "_read_string_literal_bytes", "literal"),
+                              (generic, "read_hex_string_from_stream", "hex")):
+        monkeypatch.setattr(module, name, originals()[key])
+    assert _object_dump(pdf) == fast
+
+
+def _object_dump(pdf: bytes) -> list[tuple[str, bytes]]:
+    """Every object of the document, by type and as pyHanko writes it back out."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    objects = [reader.trailer.flatten()]
+    objects += [reader.get_object(generic.Reference(n, 0, reader)) for n in range(1, int(reader.trailer["/Size"]))]
+    dump = []
+    for obj in objects:
+        out = io.BytesIO()
+        obj.write_to_stream(out)
+        dump.append((type(obj).__name__, out.getvalue()))
+    return dump
