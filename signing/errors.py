@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 __all__ = [
     "AccountNotConfirmed",
+    "AlreadySigned",
     "CertificateNotValidNow",
     "CertificateRevoked",
     "CodeCooldown",
@@ -14,14 +15,19 @@ __all__ = [
     "CodeExpired",
     "CodeInvalid",
     "ConfigurationError",
+    "DeadlinePassed",
+    "DeclineReasonRequired",
     "DomainError",
     "ExternalSignatureInvalid",
     "FieldError",
     "InvalidCredentials",
+    "InvitationExpired",
+    "InvitationInvalid",
     "KeyUnavailable",
     "LayoutInvalid",
     "MailUnavailable",
     "NotAPdf",
+    "NotYourTurn",
     "PdfCorrupt",
     "PdfEncrypted",
     "PdfRejected",
@@ -29,10 +35,13 @@ __all__ = [
     "PdfTooManyPages",
     "PdfTooSlow",
     "PreparationPending",
+    "ReminderCooldown",
+    "RoundClosed",
     "SignatureFieldMissing",
     "SignatureFieldTaken",
     "SigningFailed",
     "StalePreparation",
+    "StaleRevision",
     "TimestampUnavailable",
     "ValidationFailed",
 ]
@@ -244,3 +253,69 @@ class LayoutInvalid(DomainError):
     """The signature page cannot be laid out as asked: no signatories, or a field name empty, repeated or taken."""
 
     code = "LAYOUT-INVALID"
+
+
+# ---------------------------------------------------------------- the signature round
+
+
+class InvitationInvalid(DomainError):
+    """The link is unknown, or no longer works: signed, declined, superseded by an edit, or the round is over."""
+
+    code = "INVITE-INVALID"
+
+
+class InvitationExpired(DomainError):
+    """The link's deadline has passed."""
+
+    code = "INVITE-EXPIRED"
+
+
+class StaleRevision(SigningFailed):
+    """The signature was asked for a revision that is no longer current: the document was edited meanwhile."""
+
+    code = "REVISION-STALE"
+
+
+class RoundClosed(DomainError):
+    """The document is not out for signature (draft, completed, declined, withdrawn or expired); `status` says."""
+
+    code = "ROUND-CLOSED"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the document is {status}")
+        self.status = status
+
+
+class NotYourTurn(DomainError):
+    """Sequential order: an earlier signatory has not signed yet."""
+
+    code = "ROUND-NOT-YOUR-TURN"
+
+
+class DeadlinePassed(DomainError):
+    """The round's deadline is over: nothing more can be signed."""
+
+    code = "ROUND-DEADLINE-PASSED"
+
+
+class AlreadySigned(DomainError):
+    """The signatory has signed the current revision; a decline is no longer possible."""
+
+    code = "ROUND-ALREADY-SIGNED"
+
+
+class ReminderCooldown(DomainError):
+    """Everyone pending was reminded moments ago; another reminder may go after `retry_after` seconds."""
+
+    code = "REMIND-COOLDOWN"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class DeclineReasonRequired(FieldError):
+    """A decline without a reason: every party is told why, so the reason is required."""
+
+    def __init__(self) -> None:
+        super().__init__("reason", "DECLINE-REASON-REQUIRED")
