@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
@@ -19,14 +20,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 __all__ = [
-    "Attachment", "Base", "Document", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation", "OneTimeCode",
-    "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PublishedCrl", "Revision", "Signatory",
-    "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "User", "UserSession",
+    "Attachment", "Base", "Document", "DocumentSeries", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation",
+    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PublishedCrl", "Revision", "Signatory",
+    "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "User", "UserSession", "search_key",
 ]
 
 NAMING = {
@@ -251,9 +253,47 @@ class Document(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """`search_key(title, number, counterparty_name)`, kept by a flush hook: search that ignores case on SQLite too."""
+    archive_month: Mapped[date | None] = mapped_column(Date, index=True)
+    """1st day of the month the document belongs to (its period, else its date, else its creation in Moscow)."""
+    history_head: Mapped[str | None] = mapped_column(String(64))
+    """Hash of the last history entry: the chain's anchor, so that losing the newest entries is noticed too."""
 
     revisions: Mapped[list[Revision]] = relationship(back_populates="document", order_by="Revision.seq")
     signatories: Mapped[list[Signatory]] = relationship(back_populates="document", order_by="Signatory.position")
+
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def search_key(*parts: str | None) -> str:
+    """Lower case with ё as е: what search compares (SQLite's lower() knows only ASCII letters)."""
+    return " ".join(part for part in parts if part).casefold().replace("ё", "е")
+
+
+@event.listens_for(Document, "before_insert")
+@event.listens_for(Document, "before_update")
+def _derive_columns(_mapper: Mapper[Document], _connection: Connection, document: Document) -> None:
+    """Keep the search and archive columns in step with whatever changed the document."""
+    document.search_text = search_key(document.title, document.number, document.counterparty_name)
+    day = document.period_start or document.document_date
+    if day is None and document.created_at is not None:
+        day = document.created_at.astimezone(MOSCOW).date()
+    document.archive_month = None if day is None else day.replace(day=1)
+
+
+class DocumentSeries(Base):
+    """Periodic documents of one kind between the same two parties: its row is locked while a new period is checked
+    for overlaps, so two requests for the same month cannot both pass the check."""
+
+    __tablename__ = "document_series"
+    __table_args__ = (UniqueConstraint("kind", "seller_inn", "buyer_inn", name="uq_document_series_parties"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    seller_inn: Mapped[str] = mapped_column(String(12))
+    buyer_inn: Mapped[str] = mapped_column(String(12))
 
 
 class Revision(Base):
