@@ -9,7 +9,9 @@ of the originals (`tests/signing/pades/test_speedups.py`).
 - hex strings `<...>`: every signature's /Contents is ~20,000 hex digits;
 - the scan to the next delimiter or whitespace, under names, object headers and keywords;
 - names without `#` escapes;
-- literal strings `(...)` without escapes or nested parentheses.
+- literal strings `(...)` without nested parentheses;
+- dictionaries made only of names, integers, references, plain strings, arrays and dictionaries (every
+  cross-reference stream's dictionary is one): parsed from one slice with one regular expression.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import binascii
 import re
 from functools import lru_cache
-from typing import IO
+from typing import IO, Any
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.misc import PdfStreamError
@@ -27,11 +29,13 @@ __all__ = [
     "install",
     "original_reader",
     "originals",
+    "read_dictionary",
     "read_hex_string",
     "read_literal_string_bytes",
     "read_until_class",
 ]
 
+_ORIGINAL_DICTIONARY = generic.DictionaryObject.read_from_stream
 _ORIGINAL_NAME = generic._decode_name
 _ORIGINAL_LITERAL = generic._read_string_literal_bytes
 _ORIGINALS: dict[str, object] = {
@@ -39,6 +43,7 @@ _ORIGINALS: dict[str, object] = {
     "until_class": misc._read_until_class,
     "name": _ORIGINAL_NAME,
     "literal": _ORIGINAL_LITERAL,
+    "dictionary": _ORIGINAL_DICTIONARY,
 }
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
@@ -107,25 +112,187 @@ def decode_name(name_bytes: bytes) -> generic.NameObject:
     return _ORIGINAL_NAME(name_bytes)
 
 
+_LITERAL = re.compile(rb"\((?P<body>(?:[^()\\]|\\[\s\S])*)\)")
+"""A literal string without nested parentheses; escapes are decoded by `_literal_bytes`."""
+_ESCAPE = re.compile(rb"\\(?:(?P<octal>[0-9]{1,3})|(?P<eol>[\r\n][\r\n]?)|(?P<char>[\s\S]))")
+_ESCAPED_CHARS = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
+                  **{bytes((c,)): bytes((c,)) for c in b"() /%<>[]#_&$\\"}}
+
+
+def _unescape_one(found: re.Match[bytes]) -> bytes:
+    octal, char = found.group("octal"), found.group("char")
+    if octal is not None:
+        if b"8" in octal or b"9" in octal or int(octal, 8) > 0xFF:
+            raise _NotSimple  # pyHanko raises ValueError here; let it
+        return bytes((int(octal, 8),))
+    if char is not None:
+        if char not in _ESCAPED_CHARS:
+            raise _NotSimple
+        return _ESCAPED_CHARS[char]
+    return b""  # an escaped line break
+
+
+def _literal_bytes(body: bytes) -> bytes:
+    """The bytes of a literal string's body, escapes decoded as pyHanko decodes them."""
+    return _ESCAPE.sub(_unescape_one, body) if b"\\" in body else body
+
+
 def read_literal_string_bytes(stream: IO[bytes]) -> bytes:
-    """The bytes of `(...)` starting at the `(`; strings with escapes or nested parentheses go to pyHanko."""
+    """The bytes of `(...)` starting at the `(`; strings with nested parentheses go to pyHanko."""
     start = stream.tell()
-    stream.read(1)
     collected = b""
     while True:
         chunk = stream.read(_TOKEN_CHUNK)
         if not chunk:
             break
-        end = chunk.find(b")")
-        if end >= 0:
-            collected += chunk[:end]
-            if b"(" in collected or b"\\" in collected:
-                break
-            stream.seek(start + len(collected) + 2)
-            return collected
         collected += chunk
+        found = _LITERAL.match(collected)
+        if found is not None:
+            try:
+                value = _literal_bytes(found.group("body"))
+            except _NotSimple:
+                break
+            stream.seek(start + found.end())
+            return value
+        if b"(" in collected[1:]:
+            break
     stream.seek(start)
     return _ORIGINAL_LITERAL(stream)
+
+
+class _NotSimple(Exception):
+    """The token or dictionary needs pyHanko's own reader."""
+
+
+_WS = rb"[\x00\t\n\x0c\r ]"
+_NAME_CHARS = re.escape(bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%#"))
+_SIMPLE_TOKEN = re.compile(
+    _WS + rb"*(?:"
+    rb"(?P<name>/[" + _NAME_CHARS + rb"]*)"
+    rb"|(?P<ref>(?P<id>\d+)[\t\n\x0b\x0c\r ]+(?P<gen>\d+)[\t\n\x0b\x0c\r ]+R)(?=[^a-zA-Z])"
+    rb"|(?P<int>[-+]?\d+)(?=[\x00\t\n\x0c\r ()<>\[\]{}/%])"
+    rb"|(?P<open><<|\[)|(?P<close>>>|\])"
+    rb"|(?P<hex><[0-9A-Fa-f\x00\t\n\x0c\r ]*>)"
+    rb"|(?P<literal>\((?:[^()\\]|\\[\s\S])*\))"
+    rb")"
+)
+"""One token of a simple dictionary; whatever it does not match sends the dictionary to pyHanko's reader."""
+_DICTIONARY_CHUNKS = (4096, 1 << 20)
+"""Slices tried in turn; the larger one only when the first ended inside the dictionary (a signature's /Contents)."""
+_MAX_DEPTH = 16
+_INDIRECT_PEEK = 20
+"""pyHanko tells a reference from a number by a regular expression over the next 20 bytes."""
+
+
+class _SimpleParser:
+    """Builds the objects pyHanko's reader would build for a simple dictionary, from one slice of the file."""
+
+    def __init__(self, data: bytes, container_ref: Any) -> None:
+        self.data = data
+        self.truncated = False
+        self.pos = 0
+        self.container_ref = container_ref
+        self.handler = container_ref.get_pdf_handler()
+
+    def token(self) -> re.Match[bytes]:
+        found = _SIMPLE_TOKEN.match(self.data, self.pos)
+        if found is None or found.lastgroup is None:
+            self.truncated = self.data.find(b">>", self.pos) < 0
+            raise _NotSimple
+        self.pos = found.end()
+        return found
+
+    def dictionary_body(self, depth: int) -> dict[generic.NameObject, generic.PdfObject]:
+        """Entries up to the closing `>>` (the opening `<<` already read)."""
+        if depth > _MAX_DEPTH:
+            raise _NotSimple
+        entries: dict[generic.NameObject, generic.PdfObject] = {}
+        while True:
+            found = self.token()
+            if found.group("close") == b">>":
+                return entries
+            if found.lastgroup != "name":
+                raise _NotSimple
+            key = generic.NameObject(found.group("name").decode("ascii"))
+            if key in entries:
+                raise _NotSimple  # pyHanko warns or refuses; let it
+            entries[key] = self.value(self.token(), depth)
+
+    def value(self, found: re.Match[bytes], depth: int) -> generic.PdfObject:
+        kind = found.lastgroup
+        result: generic.PdfObject
+        if kind == "name":
+            result = generic.NameObject(found.group(kind).decode("ascii"))
+        elif kind == "ref":
+            if found.end() - found.start(kind) >= _INDIRECT_PEEK or int(found.group("id")) <= 0:
+                raise _NotSimple
+            result = generic.IndirectObject(int(found.group("id")), int(found.group("gen")), self.handler)
+        elif kind == "int":
+            result = generic.NumberObject(found.group(kind).decode("ascii"))
+        elif kind == "hex":
+            digits = found.group(kind)[1:-1].translate(None, _WHITESPACE)
+            result = generic.pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
+        elif kind == "literal":
+            result = generic.pdf_string(_literal_bytes(found.group(kind)[1:-1]))
+        elif found.group("open") == b"<<":
+            result = generic.DictionaryObject(self.dictionary_body(depth + 1))
+        elif found.group("open") == b"[":
+            result = self.array(depth + 1)
+        else:
+            raise _NotSimple
+        result.container_ref = self.container_ref
+        return result
+
+    def array(self, depth: int) -> generic.ArrayObject:
+        if depth > _MAX_DEPTH:
+            raise _NotSimple
+        items = generic.ArrayObject()
+        while True:
+            found = self.token()
+            if found.group("close") == b"]":
+                return items
+            items.append(self.value(found, depth))
+
+
+def read_dictionary(
+    stream: IO[bytes], container_ref: Any, as_metadata_stream: bool = False,
+    in_content_stream: generic.ContentOpReading = generic.ContentOpReading.NO,
+) -> generic.DictionaryObject:
+    """`DictionaryObject.read_from_stream`: a simple dictionary (or stream) from one slice, else pyHanko's reader."""
+    start = stream.tell()
+    if not in_content_stream:
+        for size in _DICTIONARY_CHUNKS:
+            stream.seek(start)
+            parser = _SimpleParser(stream.read(size), container_ref)
+            simple = _simple_dictionary(stream, start, parser, as_metadata_stream)
+            if simple is not None:
+                return simple
+            if not (parser.truncated and len(parser.data) == size):
+                break
+        stream.seek(start)
+    result: generic.DictionaryObject = _ORIGINAL_DICTIONARY(
+        stream, container_ref, as_metadata_stream=as_metadata_stream, in_content_stream=in_content_stream
+    )
+    return result
+
+
+def _simple_dictionary(
+    stream: IO[bytes], start: int, parser: _SimpleParser, as_metadata_stream: bool
+) -> generic.DictionaryObject | None:
+    try:
+        if parser.data[:2] != b"<<":
+            return None
+        parser.pos = 2
+        entries = parser.dictionary_body(0)
+    except _NotSimple:
+        return None
+    stream.seek(start + parser.pos)
+    payload = generic._maybe_read_stream_payload(stream, entries, parser.handler)
+    if payload is None:
+        return generic.DictionaryObject(entries)
+    if as_metadata_stream:
+        return None
+    return generic.StreamObject(entries, encoded_data=payload)
 
 
 def install() -> None:
@@ -134,6 +301,7 @@ def install() -> None:
     misc._read_until_class = read_until_class
     generic._decode_name = decode_name
     generic._read_string_literal_bytes = read_literal_string_bytes
+    generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
 
 
 def originals() -> dict[str, object]:

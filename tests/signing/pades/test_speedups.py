@@ -12,12 +12,14 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from signing.pades import speedups
 from signing.pades.layout import SignatorySlot, prepare_for_round
 from signing.pades.sign import sign_field
 from signing.pades.speedups import (
     decode_name,
     original_reader,
     originals,
+    read_dictionary,
     read_hex_string,
     read_literal_string_bytes,
     read_until_class,
@@ -105,6 +107,9 @@ def test_names_decode_as_pyhanko_decodes_them(data: bytes) -> None:
 LITERAL_SAMPLES = [
     b"()", b"(signer0)", b"(D:20261121204131Z) /Next", b"(a(b)c)", b"(esc\\)aped)", b"(\\376\\377\\004\\037)",
     b"(line\\\nbreak)", b"(" + b"x" * 300 + b")", b"(unterminated", b"(nested (unterminated)", b"(bad \\q)",
+    b"(\\072\\057\\0012)", b"(\\8)", b"(\\777)", b"(a\\\r\nb\\\n\rc\\\n\nd)",
+    b"(\\(\\) \\\\ \\n\\r\\t\\b\\f \\/\\%\\#)",
+    b"(D\\07220261121204131Z)", b"(" + b"y" * 100 + b"\\050)", b"(tail\\",
 ]
 
 
@@ -112,7 +117,7 @@ def _literal(reader: Callable[[Any], bytes], data: bytes) -> tuple[bytes, int] |
     stream = io.BytesIO(data)
     try:
         value = reader(stream)
-    except PdfReadError as error:
+    except Exception as error:
         return f"refused: {type(error).__name__}: {error}"
     return value, stream.tell()
 
@@ -134,6 +139,7 @@ def test_a_signed_document_reads_to_the_same_objects_with_and_without_the_fast_r
                               (generic, "_read_string_literal_bytes", "literal"),
                               (generic, "read_hex_string_from_stream", "hex")):
         monkeypatch.setattr(module, name, originals()[key])
+    monkeypatch.setattr(generic.DictionaryObject, "read_from_stream", staticmethod(originals()["dictionary"]))  # type: ignore[arg-type]
     assert _object_dump(pdf) == fast
 
 
@@ -148,3 +154,48 @@ def _object_dump(pdf: bytes) -> list[tuple[str, bytes]]:
         obj.write_to_stream(out)
         dump.append((type(obj).__name__, out.getvalue()))
     return dump
+
+
+DICTIONARY_SAMPLES = [
+    b"<<>>", b"<< >>", b"<</Type/XRef/W[1 8 2]/Size 165/Prev 1467317/Index[0 1 162 3]/Length 46>>",
+    b"<<\n/W [ 1 8 2 ]\n/Type /XRef\n/Root 1 0 R\n/ID [ <df9e3c09> <CC3F 34d> ]\n/Length 3\n>>\nstream\nabc\nendstream",
+    b"<< /Kids [ 3 0 R 4 0 R ] /Count -2 /Sub << /A (plain) /B [ [ 1 ] << >> ] >> >> trailing",
+    b"<< /Ref 0 0 R >>", b"<< /Big 1234567890 1234567890 R >>", b"<< /Num 1 0 Rx >>", b"<< /F 1.5 >>",
+    b"<< /T (esc\\)aped) >>", b"<< /N#20x 1 >>", b"<< /Dup 1 /Dup 2 >>", b"<< /B true /N null >>",
+    b"<< /A 1 % comment\n >>", b"<< /Unterminated 1", b"<< /Bad <4G> >>", b"<< (key) 1 >>", b"<</A 12abc>>",
+    b"<< /S /Name\x80 >>", b"<< /L 5 >>stream\r\n12345\r\nendstream",
+    b"<< /Length 5 >>stream\r\n12345\r\nendstream", b"<< /Length 2 0 R >>stream\n12345\nendstream",
+]
+
+
+def _dictionary(reader: Callable[..., Any], data: bytes) -> object:
+    pdf = PdfFileReader(io.BytesIO(plain_pdf(1)), strict=False)
+    container = generic.Reference(7, 0, pdf)
+    stream = io.BytesIO(data)
+    try:
+        value = reader(stream, container)
+    except Exception as error:
+        return f"refused: {type(error).__name__}"
+    out = io.BytesIO()
+    value.write_to_stream(out)
+    refs = [(type(v).__name__, v.container_ref) for v in value.values()]
+    return type(value).__name__, out.getvalue(), getattr(value, "encoded_data", None), refs, stream.tell()
+
+
+@pytest.mark.parametrize("data", DICTIONARY_SAMPLES)
+def test_dictionaries_read_as_pyhanko_reads_them(data: bytes) -> None:
+    assert _dictionary(read_dictionary, data) == _dictionary(originals()["dictionary"], data)  # type: ignore[arg-type]
+
+
+def test_the_strings_and_dictionaries_pyhanko_writes_never_reach_its_slow_readers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("fell back to pyHanko's reader")
+
+    monkeypatch.setattr(speedups, "_ORIGINAL_LITERAL", refuse)
+    monkeypatch.setattr(speedups, "_ORIGINAL_DICTIONARY", refuse)
+    assert read_literal_string_bytes(io.BytesIO(rb"(\376\377\004\037 \(x\) \072)")) == b"\xfe\xff\x04\x1f (x) :"
+    xref = (b"<<\n/W [ 1 8 2 ]\n/Type /XRef\n/ID [ <df9e> <cc3f> ]\n/M (D\\07220261121)\n/Length 1\n>>\n"
+            b"stream\nx\nendstream")
+    assert _dictionary(read_dictionary, xref)[0] == "StreamObject"  # type: ignore[index]
