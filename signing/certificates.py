@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from signing.errors import CertificateNotValidNow, CertificateRevoked, FieldError, KeyUnavailable
-from signing.models import PublishedCrl, SignerCertificate, User
+from signing.models import PublishedCrl, Signatory, SignerCertificate, User
 from signing.pades.identity import SignerIdentity
 from signing.pades.trust import TrustAnchors
 from signing.pki import (
@@ -36,6 +37,7 @@ __all__ = [
     "current_crl",
     "load_identity",
     "revoke_certificate",
+    "signatory_identity",
     "signing_identity",
     "trust_anchors",
 ]
@@ -56,19 +58,34 @@ def _key_context(user_id: int, issuer_key_id: str, serial: str) -> bytes:
     return f"podpisant/signer-key/user={user_id}/issuer={issuer_key_id}/serial={serial}".encode()
 
 
+def _signatory_key_context(signatory_id: int, issuer_key_id: str, serial: str) -> bytes:
+    """The same binding for the key of a signatory without an account."""
+    return f"podpisant/signer-key/signatory={signatory_id}/issuer={issuer_key_id}/serial={serial}".encode()
+
+
+def _row_key_context(row: SignerCertificate) -> bytes:
+    if row.user_id is not None:
+        return _key_context(row.user_id, row.issuer_key_id, row.serial)
+    if row.signatory_id is None:
+        raise KeyUnavailable(f"signer certificate {row.id} has no holder")
+    return _signatory_key_context(row.signatory_id, row.issuer_key_id, row.serial)
+
+
 def _identity(row: SignerCertificate, ca: IssuingCa, kek: bytes) -> SignerIdentity:
     certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
-    key = unwrap_private_key(row.wrapped_key, kek,
-                             context=_key_context(row.user_id, row.issuer_key_id, row.serial))
+    key = unwrap_private_key(row.wrapped_key, kek, context=_row_key_context(row))
     if key.public_key() != certificate.public_key():
         raise KeyUnavailable(f"the stored key of signer certificate {row.id} does not match its certificate")
     return SignerIdentity(certificate=certificate, private_key=key, chain=ca.chain)
 
 
-def _current_row(session: Session, user: User, ca: IssuingCa, now: datetime) -> SignerCertificate | None:
+def _current_row(
+    session: Session, holder: ColumnElement[bool], ca: IssuingCa, now: datetime
+) -> SignerCertificate | None:
+    """The holder's newest certificate from `ca` that is valid at `now` and not revoked."""
     return session.scalars(
         select(SignerCertificate)
-        .where(SignerCertificate.user_id == user.id, SignerCertificate.issuer_key_id == ca.key_id,
+        .where(holder, SignerCertificate.issuer_key_id == ca.key_id,
                SignerCertificate.revoked_at.is_(None), SignerCertificate.not_before <= now,
                SignerCertificate.not_after > now)
         .order_by(SignerCertificate.not_after.desc(), SignerCertificate.id.desc())
@@ -76,17 +93,21 @@ def _current_row(session: Session, user: User, ca: IssuingCa, now: datetime) -> 
     ).first()
 
 
-def _issue(session: Session, user: User, ca: IssuingCa, kek: bytes, now: datetime) -> SignerCertificate:
+def _issue(session: Session, holder: User | Signatory, ca: IssuingCa, kek: bytes, now: datetime) -> SignerCertificate:
+    name = holder.full_name if isinstance(holder, User) else holder.name
     key = generate_signing_key()
-    certificate = issue_certificate(ca, Person(full_name=user.full_name, email=user.email), key.public_key(),
+    certificate = issue_certificate(ca, Person(full_name=name, email=holder.email), key.public_key(),
                                     now=now, validity=CERTIFICATE_VALIDITY)
-    serial = f"{certificate.serial_number:x}"
     row = SignerCertificate(
-        user_id=user.id, issuer_key_id=ca.key_id, serial=serial,
+        issuer_key_id=ca.key_id, serial=f"{certificate.serial_number:x}",
         certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
-        wrapped_key=wrap_private_key(key, kek, context=_key_context(user.id, ca.key_id, serial)),
         not_before=certificate.not_valid_before_utc, not_after=certificate.not_valid_after_utc, created_at=now,
     )
+    if isinstance(holder, User):
+        row.user_id = holder.id
+    else:
+        row.signatory_id = holder.id
+    row.wrapped_key = wrap_private_key(key, kek, context=_row_key_context(row))
     session.add(row)
     session.flush()
     return row
@@ -96,7 +117,19 @@ def signing_identity(session: Session, user: User, ca: IssuingCa, kek: bytes, *,
     """The user's certificate valid at `now` with its key; a new one is issued on first use, after expiry
     or revocation. The user's row is locked first so that concurrent first signatures issue only one."""
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    row = _current_row(session, user, ca, now) or _issue(session, user, ca, kek, now)
+    row = _current_row(session, SignerCertificate.user_id == user.id, ca, now) or _issue(session, user, ca, kek, now)
+    return _identity(row, ca, kek)
+
+
+def signatory_identity(
+    session: Session, signatory: Signatory, ca: IssuingCa, kek: bytes, *, now: datetime
+) -> SignerIdentity:
+    """The certificate of a signatory without an account, issued on their first signature: it names the person
+    as the initiator entered them and the address they proved with a one-time code, and serves that signatory
+    (one document) only. The signatory's row is locked first, so concurrent requests issue one certificate."""
+    session.execute(select(Signatory.id).where(Signatory.id == signatory.id).with_for_update())
+    row = (_current_row(session, SignerCertificate.signatory_id == signatory.id, ca, now)
+           or _issue(session, signatory, ca, kek, now))
     return _identity(row, ca, kek)
 
 

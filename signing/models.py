@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -128,9 +129,16 @@ class SignerCertificate(Base):
     """A person's X.509 certificate from the service's issuing CA, with its private key wrapped by the KEK."""
 
     __tablename__ = "signer_certificates"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (signatory_id IS NULL)", name="one_holder"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    """The account holder; None for a certificate of a signatory without an account."""
+    signatory_id: Mapped[int | None] = mapped_column(ForeignKey("signatories.id", ondelete="RESTRICT"), index=True)
+    """A counterparty without an account: named as the initiator entered them, their address proven by a code;
+    valid for that one signatory (one document), since nothing else ties the person to a later round."""
     issuer_key_id: Mapped[str] = mapped_column(String(64))
     """Hex SubjectKeyIdentifier of the issuing CA, so CRLs are built per CA."""
     serial: Mapped[str] = mapped_column(String(40), unique=True)
