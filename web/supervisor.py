@@ -85,7 +85,8 @@ class StopRequest:
 
 
 def log(message: str) -> None:
-    print(f"supervisor: {message}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"supervisor: {message}\n")
+    sys.stderr.flush()
 
 
 # --- what to start ------------------------------------------------------------------------------------------
@@ -367,7 +368,9 @@ def run(settings: Settings, stop_request: StopRequest, started: list[Running]) -
         if stop_request.requested:
             return 0
         raise StartupError(f"nothing answered at {url} within {WEB_START_SECONDS:.0f} s")
-    print(f"Podpisant is running at http://{host_port(host, port)}  (Ctrl-C stops it)", flush=True)
+    # one write, so a child's log line (gunicorn shares this stdout) cannot land inside it
+    sys.stdout.write(f"Podpisant is running at http://{host_port(host, port)}  (Ctrl-C stops it)\n")
+    sys.stdout.flush()
     wait_until(lambda: False, float("inf"), started, stop_request)
     return 0
 
