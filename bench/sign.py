@@ -382,20 +382,26 @@ def report(results: Results, config: Config) -> str:
     return "\n".join(lines)
 
 
-NOTES = """Where the time goes (cProfile of the same paths; the figures above are what counts):
+NOTES = """Where the time goes (cProfile and in-process A/B timings; the figures above are what counts):
+- Documents are prepared by `prepare_for_round` (stamp font embedded once in /AcroForm /DR), as the service
+  does; before, the bench used a test helper that made every signature embed the font again (ours/floor 5.5).
 - naive pyHanko is dominated by the stock DummyTimeStamper re-parsing its RSA-3072 key for every token
-  (cryptography checks the key, ~70 ms) — about four times per signature with the dry run; the rest is
-  asn1crypto re-encoding the certificates in the CMS and the dry-run signature itself.
-- ours, 1 MB: about a third is the visible stamp (font subset embedding with zlib, text layout), ~1 ms the
-  TSA's RSA-3072 signature, ~0.7 ms hashing, the rest pyHanko's parse and incremental write. The CMS and the
-  timestamp token are assembled from DER parts cached per certificate (signing/pades/cms.py, byte-identical
-  to pyHanko's builder); before that they alone cost ~15 ms.
-- k-th signature: the growth is in pyHanko's reader — it parses every earlier revision's cross-reference
-  section on open, and its field enumeration dereferences each filled field's /V, reading every earlier
-  signature's /Contents hex string a character at a time. Not yet cut: it needs a faster reader, not changes
-  to what we write.
-- The host is shared (2 cores, other jobs running): single runs vary by ±30 %; ratios of interleaved
-  medians are steadier than the absolute times."""
+  (~70 ms each, about four per signature with the dry run) and asn1crypto re-encoding certificates.
+- ours, 1 MB, 1st signature (~10 ms unloaded): pyHanko's signing and incremental write ~5 ms (stamp layout,
+  CMS from cached DER parts, TSA's RSA-3072 ~1 ms, hashing ~0.7 ms), reading the 20 fields ~3 ms, open ~1 ms.
+  The floor is ~3 ms, so sign_vs_floor sits at 3.3–3.6 on a quiet host and swings to 5.5 when the host is busy.
+- k-th signature: pyHanko re-reads every earlier revision's cross-reference stream on open (~0.2 ms each after
+  signing/pades/speedups.py: token readers and simple dictionaries in one slice, 245 → 93 µs per xref
+  dictionary plus ~40 µs decoding its entries), so 19 earlier signatures add ~4–5 ms; the file is also 0.45 MB
+  larger to hash and copy (~0.5 ms). Filled fields' /V are not dereferenced (pyHanko's enumeration uses
+  dict.get, which keeps the reference), so field enumeration hardly grows. Reaching ≤ 1.15 needs a reader
+  that does not re-parse earlier revisions (an index cached with the stored revision), not a faster lexer.
+- validation: not yet worked on in this round; the many-signature figure is from 5 rounds only and is the
+  noisiest one (quick runs 1.22–2.05; the 20:51 full run 2.54).
+- Noise: the host is shared (2 cores, other jobs running). Three consecutive quick runs on 2026-11-21 gave
+  sign_vs_floor 3.34–5.49, kth_ratio 1.30–1.50, validate_ratio 1.22–2.05; absolute times vary by ±30 %.
+  Contenders are interleaved in shuffled order each round and medians taken, so ratios are steadier than
+  times, but not to ±0.1 under this load."""
 """Fixed commentary printed under the figures (kept with the script so a re-run keeps it)."""
 
 
