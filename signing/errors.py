@@ -8,6 +8,7 @@ from types import MappingProxyType
 __all__ = [
     "AccountNotConfirmed",
     "AlreadySigned",
+    "AttachmentRejected",
     "CertificateNotValidNow",
     "CertificateRevoked",
     "CodeCooldown",
@@ -17,6 +18,8 @@ __all__ = [
     "ConfigurationError",
     "DeadlinePassed",
     "DeclineReasonRequired",
+    "DocumentNotEditable",
+    "DocumentNotFound",
     "DomainError",
     "ExternalSignatureInvalid",
     "FieldError",
@@ -319,3 +322,30 @@ class DeclineReasonRequired(FieldError):
 
     def __init__(self) -> None:
         super().__init__("reason", "DECLINE-REASON-REQUIRED")
+
+
+class DocumentNotFound(DomainError):
+    """No such document for this person: whether it exists for someone else is never revealed."""
+
+    code = "DOC-NOT-FOUND"
+
+
+class DocumentNotEditable(DomainError):
+    """The change is allowed only on a draft (or only on a document made from the form); `status` is the current one."""
+
+    code = "DOC-NOT-EDITABLE"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"document is {status}")
+        self.status = status
+
+
+class AttachmentRejected(DomainError):
+    """A supporting file is refused: `reason` is `type` (not a PDF or JPEG), `size`, `corrupt` or `encrypted`."""
+
+    code = "ATTACHMENT-INVALID"
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = {"reason": reason, **params}
