@@ -68,6 +68,12 @@ class Settings:
     """Wrong entries allowed before a one-time code is burned (`CODE_MAX_ATTEMPTS`)."""
     code_resend_seconds: int = 60
     """Cooldown before another code can be sent (`CODE_RESEND_SECONDS`)."""
+    reminder_first_days: int = 2
+    """Days after the invitation before the first automatic reminder (`REMINDER_FIRST_DAYS`)."""
+    reminder_every_days: int = 2
+    """Days between automatic reminders after the first (`REMINDER_EVERY_DAYS`)."""
+    reminder_max: int = 5
+    """Most automatic reminders one signatory gets per revision (`REMINDER_MAX`)."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Any other `PODPISANT_*` variables, kept for later features."""
 
@@ -153,5 +159,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         code_ttl_minutes=_int(env, "CODE_TTL_MINUTES", defaults.code_ttl_minutes),
         code_max_attempts=_int(env, "CODE_MAX_ATTEMPTS", defaults.code_max_attempts),
         code_resend_seconds=_int(env, "CODE_RESEND_SECONDS", defaults.code_resend_seconds),
+        reminder_first_days=_int(env, "REMINDER_FIRST_DAYS", defaults.reminder_first_days),
+        reminder_every_days=_int(env, "REMINDER_EVERY_DAYS", defaults.reminder_every_days),
+        reminder_max=_int(env, "REMINDER_MAX", defaults.reminder_max),
         extra={k: v for k, v in env.items() if k.startswith("PODPISANT_") and k != "PODPISANT_ENV"},
     )

@@ -1,0 +1,69 @@
+"""One writer at a time per document: every change to a signature round first takes the document's lock.
+
+PostgreSQL: `SELECT ... FOR UPDATE` on the document row. SQLite has no row locks; its database-wide write lock
+serialises instead, taken by a no-op UPDATE of the row as the transaction's first write. SQLite waits for it up
+to its busy timeout, then says "database is locked"; the statement is retried a few times before giving up.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from signing.models import Document, Revision, Signatory
+
+__all__ = ["SQLITE_LOCK_ATTEMPTS", "DocumentMissing", "current_revision", "lock_document", "signatories"]
+
+SQLITE_LOCK_ATTEMPTS = 6
+"""How many busy timeouts (5 s each) a signature waits for SQLite's write lock before failing."""
+
+
+class DocumentMissing(LookupError):
+    """A document id that names no row: a programming error (callers hold a loaded document)."""
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _take_sqlite_write_lock(session: Session, document_id: int) -> None:
+    statement = (
+        update(Document).where(Document.id == document_id).values(id=Document.id)
+        .execution_options(synchronize_session=False)
+    )
+    for attempt in range(1, SQLITE_LOCK_ATTEMPTS + 1):
+        try:
+            # Pending changes are flushed after the lock is held: a flush that failed on "locked" would
+            # roll the caller's whole transaction back.
+            with session.no_autoflush:
+                session.execute(statement)
+            return
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or attempt == SQLITE_LOCK_ATTEMPTS:
+                raise
+
+
+def lock_document(session: Session, document_id: int) -> Document:
+    """Lock the document for the rest of the caller's transaction and return it as it now stands."""
+    query = select(Document).where(Document.id == document_id)
+    if _is_sqlite(session):
+        _take_sqlite_write_lock(session, document_id)
+    else:
+        query = query.with_for_update()
+    document = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if document is None:
+        raise DocumentMissing(document_id)
+    return document
+
+
+def signatories(session: Session, document_id: int) -> list[Signatory]:
+    """The document's signatories in order, read again (after taking the lock, what other writers committed)."""
+    query = select(Signatory).where(Signatory.document_id == document_id).order_by(Signatory.position)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def current_revision(session: Session, document: Document) -> Revision:
+    """The revision that counts, read again: its PDF carries every signature committed so far."""
+    query = select(Revision).where(Revision.document_id == document.id, Revision.seq == document.current_revision)
+    return session.scalars(query.execution_options(populate_existing=True)).one()
