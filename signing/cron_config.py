@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rq.cron import register
 
-from signing.jobs import record_cron_tick
+from signing.jobs import deliver_outbox, record_cron_tick
 
 register(record_cron_tick, queue_name="default", cron="* * * * *")
+register(deliver_outbox, queue_name="default", cron="* * * * *")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from redis import Redis
+from sqlalchemy.orm import Session, sessionmaker
 
+from signing import outbox
 from signing.clock import utcnow
-from signing.config import load_settings
+from signing.config import Settings, load_settings
+from signing.db import create_db_engine
+from signing.mail import mailer_from_settings
 
-__all__ = ["CRON_TICK_KEY", "record_cron_tick"]
+__all__ = ["CRON_TICK_KEY", "deliver_outbox", "job_sessions", "record_cron_tick"]
 
 CRON_TICK_KEY = "podpisant:cron:last_tick"
 
@@ -28,3 +35,22 @@ def record_cron_tick() -> str:
     moment = utcnow().isoformat()
     _redis().set(CRON_TICK_KEY, moment)
     return moment
+
+
+@contextmanager
+def job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the job's own engine, disposed of when the job ends."""
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        yield sessionmaker(engine, expire_on_commit=False)
+    finally:
+        engine.dispose()
+
+
+def deliver_outbox() -> int:
+    """Send every due outbox message (rq cron every minute; also enqueued right after a commit that wrote mail).
+    Returns how many were sent; two runs at once send each message once."""
+    settings = load_settings()
+    mailer = mailer_from_settings(settings.smtp_url, settings.outbox_dir)
+    with job_sessions(settings) as factory:
+        return outbox.deliver_due(factory, mailer, now=utcnow(), sender=settings.mail_from)
