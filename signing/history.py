@@ -38,7 +38,7 @@ EVENT_LABELS: Mapping[str, str] = {
     "declined": "Отказано",
     "withdrawn": "Отозван",
     "expired": "Срок истёк",
-    "finalized": "Подписан всеми сторонами",
+    "finalized": "Готов к выдаче",
     "delivered": "Доставлено",
     "delivery_failed": "Ошибка доставки",
 }
