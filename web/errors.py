@@ -16,7 +16,9 @@ from werkzeug.exceptions import HTTPException
 from signing.errors import DomainError, FieldError, ValidationFailed
 from web.htmx import is_htmx
 
-__all__ = ["ErrorInfo", "field_message", "new_reference", "register_error_handlers", "wants_json"]
+__all__ = [
+    "ErrorInfo", "field_message", "form_failure", "new_reference", "register_error_handlers", "wants_json",
+]
 
 log = logging.getLogger("podpisant.errors")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -114,6 +116,12 @@ _ERRORS: dict[str, ErrorInfo] = {
                   _l("Документ не изменён. Повторите через минуту.")),
         ErrorInfo("KEY-UNAVAILABLE", 500, _l("Ключ подписи недоступен."),
                   _l("Сообщите в поддержку номер обращения; документ не изменён.")),
+        ErrorInfo("DOC-NOT-FOUND", 404, _l("Документ не найден."),
+                  _l("Проверьте ссылку или откройте документ из списка «Мои документы».")),
+        ErrorInfo("DOC-NOT-EDITABLE", 409, _l("Этот документ уже нельзя изменить так."),
+                  _l("Черновик меняется до отправки на подпись; обновите страницу, чтобы увидеть его состояние.")),
+        ErrorInfo("ATTACHMENT-INVALID", 422, _l("Вложение не принято."),
+                  _l("Приложите PDF или JPG до 5 МБ, без пароля.")),
         ErrorInfo("LAYOUT-INVALID", 422, _l("Лист подписей не получается составить."),
                   _l("Проверьте список подписантов: у каждого должно быть имя, без повторов.")),
     )
@@ -131,6 +139,39 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
     "PASSWORD-MISMATCH": _l("Пароли не совпадают."),
     "CONSENT-REQUIRED": _l("Без согласия на обработку персональных данных регистрация невозможна."),
     "REQUIRED": _l("Заполните это поле."),
+    # drafting (signing.drafting): a code, or "CODE:reason" where the reason changes what to tell
+    "KIND-INVALID": _l("Выберите вид документа из списка."),
+    "NUMBER-INVALID": _l("Номер: буквы, цифры, «-», «/», «.», «_» и пробелы, до 40 знаков, например А-12/2026."),
+    "DATE-FORMAT": _l("Дата нужна в виде ДД.ММ.ГГГГ, например 30.11.2026."),
+    "TEXT-INVALID": _l("Здесь нужен обычный текст."),
+    "TOO-LONG": _l("Слишком длинно: не больше %(max_length)s знаков."),
+    "NOT-APPLICABLE": _l("Для этого вида документа это поле не заполняется."),
+    "INN-INVALID": _l("ИНН записан с ошибкой."),
+    "INN-INVALID:length": _l("ИНН — 10 цифр у организации или 12 цифр у ИП и физического лица."),
+    "INN-INVALID:checksum": _l("В ИНН ошибка: не сходится контрольная цифра. Сверьте цифры с документами."),
+    "KPP-INVALID": _l("КПП — 9 знаков: 4 цифры, 2 цифры или заглавные латинские буквы, 3 цифры."),
+    "KPP-NOT-APPLICABLE": _l("КПП бывает только у организации (ИНН из 10 цифр): оставьте поле пустым."),
+    "OGRN-INVALID": _l("ОГРН записан с ошибкой."),
+    "OGRN-INVALID:length": _l("ОГРН — 13 цифр у организации, ОГРНИП — 15 цифр у ИП."),
+    "OGRN-INVALID:checksum": _l("В ОГРН ошибка: не сходится контрольная цифра. Сверьте цифры с выпиской."),
+    "OGRN-MISMATCH": _l("ОГРН не подходит к ИНН: у организации 13 цифр, у ИП (ОГРНИП) 15 цифр."),
+    "ITEMS-INVALID": _l("Строки документа не прочитаны: заполните таблицу заново."),
+    "ITEM-INVALID": _l("Строка не прочитана: заполните её заново."),
+    "ITEMS-TOO-MANY": _l("Слишком много строк: не больше %(max_items)s."),
+    "TOTAL-TOO-LARGE": _l("Сумма документа слишком велика."),
+    "QUANTITY-INVALID": _l("Количество — положительное число, до трёх знаков после запятой, например 1,5."),
+    "PRICE-INVALID": _l("Цена — число рублей с копейками, не отрицательное, например 1 500,00."),
+    "WEIGHT-INVALID": _l("Вес — положительное число килограммов, до трёх знаков после запятой."),
+    "VAT-RATE-INVALID": _l("Выберите ставку НДС из списка."),
+    "VAT-RATE-INVALID:replaced-by-22": _l("С 01.01.2026 общая ставка НДС — 22 процента, а не 20."),
+    "VAT-RATE-INVALID:not-yet-in-force": _l("Эта ставка НДС ещё не действовала на дату документа."),
+    "PERIOD-FORMAT": _l("Дата периода нужна в виде ДД.ММ.ГГГГ, например 01.11.2026."),
+    "PERIOD-END-BEFORE-START": _l("Конец периода раньше его начала."),
+    "PERIOD-TOO-LONG": _l("Период — не больше календарного месяца: при этом начале конец не позже %(latest_end)s."),
+    "PERIOD-IN-FUTURE": _l("Период ещё не закончился: конец не может быть позже сегодняшнего дня (%(today)s)."),
+    "PERIOD-OVERLAP": _l("Между этими сторонами уже есть документ № %(number)s от %(date)s (%(period)s)."),
+    "DRAFT-CORRUPT": _l("Сохранённый черновик повреждён: заполните форму заново."),
+    "CHOICE-INVALID": _l("Выберите значение из списка."),
 }
 
 
@@ -138,8 +179,23 @@ def info_for(code: str) -> ErrorInfo:
     return _ERRORS.get(code) or _ERRORS["500"]
 
 
+def form_failure(code: str) -> tuple[ErrorInfo, str]:
+    """An error shown inside a form (not as an error page), logged with its reference like any other."""
+    info, reference = info_for(code), new_reference()
+    log.info("form error code=%s status=%s ref=%s %s %s", code, info.status, reference, request.method, request.path)
+    return info, reference
+
+
 def field_message(error: FieldError) -> str:
-    return str(FIELD_MESSAGES.get(error.code, error.code))
+    """The words for one field's error: the reason's own text when there is one, its parameters filled in."""
+    reason = error.params.get("reason")
+    text = str(FIELD_MESSAGES.get(f"{error.code}:{reason}") or FIELD_MESSAGES.get(error.code, error.code))
+    if not error.params:
+        return text
+    try:
+        return text % error.params
+    except (KeyError, ValueError, TypeError):
+        return text
 
 
 def wants_json() -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, jsonify, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -17,14 +15,13 @@ from signing.clock import utcnow
 from signing.errors import PdfRejected
 from signing.pades import PdfLimits, VerificationReport, inspect_pdf, verify
 from signing.pki import issuing_ca
-from web.errors import FIELD_MESSAGES, ErrorInfo, error_response, info_for, new_reference, wants_json
+from web.errors import FIELD_MESSAGES, ErrorInfo, error_response, form_failure, wants_json
 from web.htmx import render
 from web.services import db, services
 
 __all__ = ["PROBLEM_TEXTS", "VerifyForm", "bp", "read_upload"]
 
 bp = Blueprint("verify", __name__)
-log = logging.getLogger("podpisant.verify")
 Failure = tuple[ErrorInfo, str]
 MIB = 1024 * 1024
 
@@ -83,11 +80,6 @@ def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
     return upload.stream.read(max_bytes + 1)
 
 
-def _failure(code: str) -> Failure:
-    info, reference = info_for(code), new_reference()
-    log.info("verify refused code=%s ref=%s", code, reference)
-    return info, reference
-
 
 def _check(pdf: bytes) -> VerificationReport:
     """Refuse what is not a readable PDF within the limits, then verify against the service's trust anchors."""
@@ -114,12 +106,12 @@ def page() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _page(form, None, None)
     if not form.validate_on_submit():
-        failure = _failure("FORM-INVALID")
+        failure = form_failure("FORM-INVALID")
         return error_response(*failure) if wants_json() else _page(form, None, failure)
     try:
         report = _check(read_upload(form.file.data, services().settings.pdf_max_bytes))
     except PdfRejected as exc:
-        failure = _failure(exc.code)
+        failure = form_failure(exc.code)
         if wants_json():
             return error_response(*failure)
         form.file.errors = [f"{failure[0].message} {failure[0].hint}"]
