@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from signing import documents
 from signing.drafting import DocumentKind
-from signing.models import Document, HistoryEntry, Revision, User
+from signing.models import Document, HistoryEntry, Revision, Signatory, User
 from tests.conftest import MailSink, WebUser, csrf_from
 from tests.signing.drafting.examples import SBERBANK, TODAY, YANDEX, form, item
 from tests.signing.pades_io.samples import encrypted_pdf
@@ -426,3 +426,19 @@ def test_the_sberbank_requisites_survive_the_round_trip(maria: WebUser, engine: 
         document = session.get(Document, document_id)
         assert document is not None and document.seller_inn == SBERBANK["inn"]
         assert document.counterparty_name == "ИП Иванов Иван Иванович"
+
+
+def test_a_signatory_sees_the_document_and_finds_it_in_the_cabinet(
+    maria: WebUser, engine: Engine, client: FlaskClient, mail: MailSink
+) -> None:
+    document_id = _create(maria)
+    maria.logout()
+    semen = _other_user(client, mail)
+    with Session(engine) as session:
+        session.add(Signatory(document_id=document_id, position=1, name=semen.full_name, email=semen.email.upper(),
+                              field_name="sig1"))
+        session.commit()
+    page = client.get(f"/documents/{document_id}")
+    assert page.status_code == 200 and "Акт выполненных работ № 12" in page.get_data(as_text=True)
+    assert client.get(f"/documents/{document_id}/pdf").status_code == 200
+    assert f'data-document-id="{document_id}"' in client.get("/cabinet").get_data(as_text=True)
