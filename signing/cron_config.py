@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from rq.cron import register
 
-from signing.jobs import deliver_outbox, record_cron_tick
+from signing.jobs import deliver_outbox, expire_rounds, finalize_stalled, record_cron_tick, send_reminders
 
 register(record_cron_tick, queue_name="default", cron="* * * * *")
 register(deliver_outbox, queue_name="default", cron="* * * * *")
+register(expire_rounds, queue_name="default", cron="5 * * * *")
+register(send_reminders, queue_name="default", cron="15 * * * *")
+register(finalize_stalled, queue_name="default", cron="25 * * * *")

@@ -49,15 +49,14 @@ def open(session: Session, token: str, *, now: datetime) -> Signatory:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvitationInvalid()
     invitation = session.scalars(select(Invitation).where(Invitation.token_hash == token_hash(token))).first()
-    if invitation is None or invitation.revoked_at is not None:
-        raise InvitationInvalid()
-    signatory = session.get(Signatory, invitation.signatory_id)
-    if signatory is None:
+    signatory = None if invitation is None else session.get(Signatory, invitation.signatory_id)
+    if invitation is None or signatory is None:
         raise InvitationInvalid()
     document = signatory.document
-    if document.status == DocumentStatus.EXPIRED:
+    if document.status == DocumentStatus.EXPIRED and invitation.revision_seq == document.current_revision:
         raise InvitationExpired()
-    if document.status != DocumentStatus.IN_SIGNING or invitation.revision_seq != document.current_revision:
+    superseded = invitation.revision_seq != document.current_revision
+    if invitation.revoked_at is not None or superseded or document.status != DocumentStatus.IN_SIGNING:
         raise InvitationInvalid()
     if invitation.expires_at is not None and now >= invitation.expires_at:
         raise InvitationExpired()

@@ -6,15 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis import Redis
+from rq import Queue
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import outbox
+from signing import finalization, outbox, rounds
 from signing.clock import utcnow
 from signing.config import Settings, load_settings
 from signing.db import create_db_engine
 from signing.mail import mailer_from_settings
 
-__all__ = ["CRON_TICK_KEY", "deliver_outbox", "job_sessions", "record_cron_tick"]
+__all__ = [
+    "CRON_TICK_KEY", "deliver_outbox", "expire_rounds", "finalize_revision", "finalize_stalled", "job_sessions",
+    "record_cron_tick", "send_reminders",
+]
 
 CRON_TICK_KEY = "podpisant:cron:last_tick"
 
@@ -54,3 +58,46 @@ def deliver_outbox() -> int:
     mailer = mailer_from_settings(settings.smtp_url, settings.outbox_dir)
     with job_sessions(settings) as factory:
         return outbox.deliver_due(factory, mailer, now=utcnow(), sender=settings.mail_from)
+
+
+def _enqueue_delivery() -> None:
+    """Send the mail a job just committed without waiting for the next minute's tick."""
+    Queue("default", connection=_redis()).enqueue(deliver_outbox)
+
+
+def finalize_revision(revision_id: int) -> bool:
+    """PAdES B-LTA, "completed" and the final mails for one fully signed revision, exactly once (enqueued after
+    the last signature's commit as `finalize-<document>-<seq>`); True when this run did it."""
+    settings = load_settings()
+    with job_sessions(settings) as factory:
+        done = finalization.finalize_revision(factory, revision_id, settings=settings, now=utcnow())
+    if done:
+        _enqueue_delivery()
+    return done
+
+
+def finalize_stalled() -> int:
+    """Finalize what a lost or failed finalization job left behind (rq cron, hourly); returns how many."""
+    settings = load_settings()
+    with job_sessions(settings) as factory:
+        with factory() as session:
+            stalled = finalization.unfinalized_revisions(session)
+        done = sum(finalization.finalize_revision(factory, revision_id, settings=settings, now=utcnow())
+                   for revision_id in stalled)
+    if done:
+        _enqueue_delivery()
+    return done
+
+
+def expire_rounds() -> int:
+    """Rounds past their deadline become "expired", parties told (rq cron, hourly); returns how many."""
+    settings = load_settings()
+    with job_sessions(settings) as factory, factory() as session, session.begin():
+        return rounds.expire_due(session, now=utcnow())
+
+
+def send_reminders() -> int:
+    """Automatic reminders to signatories who have not signed (rq cron, hourly); returns how many."""
+    settings = load_settings()
+    with job_sessions(settings) as factory, factory() as session, session.begin():
+        return rounds.send_due_reminders(session, settings=settings, now=utcnow())
