@@ -414,6 +414,35 @@ EN = {
         "These parties already have document № %(number)s of %(date)s (%(period)s).",
     "Сохранённый черновик повреждён: заполните форму заново.": "The saved draft is damaged: fill in the form again.",
     "Выберите значение из списка.": "Choose a value from the list.",
+    # the signature round
+    "Ссылка больше не действует.": "This link no longer works.",
+    "Документ подписан, изменён или отозван. Откройте ссылку из последнего письма о нём.":
+        "The document was signed, changed or withdrawn. Open the link from the latest email about it.",
+    "Срок подписания истёк.": "The signing deadline has passed.",
+    "Попросите отправителя документа прислать его заново.": "Ask the sender of the document to send it again.",
+    "Документ изменили, пока вы его читали.": "The document was changed while you were reading it.",
+    "Подпись не поставлена. Откройте новую редакцию по ссылке из письма и подпишите её.":
+        "Nothing was signed. Open the new revision from the link in the email and sign it.",
+    "Документ уже не на подписании.": "The document is no longer out for signature.",
+    "Его подписали, отклонили или отозвали; обновите страницу, чтобы увидеть состояние.":
+        "It was signed, declined or withdrawn; reload the page to see its state.",
+    "Ваша очередь подписывать ещё не подошла.": "It is not your turn to sign yet.",
+    "Документ подписывают по порядку: мы пришлём письмо, когда подпишет предыдущий участник.":
+        "The document is signed in order: we will email you when the previous signatory has signed.",
+    "Отказаться после подписания нельзя; напишите отправителю, если что-то не так.":
+        "You cannot decline after signing; write to the sender if something is wrong.",
+    "Напоминание уже отправлено.": "A reminder was sent already.",
+    "Следующее можно отправить через час после предыдущего письма.":
+        "The next one can be sent an hour after the previous email.",
+    "Добавьте хотя бы одного подписанта.": "Add at least one signatory.",
+    "Слишком много подписантов: не больше %(limit)s.": "Too many signatories: at most %(limit)s.",
+    "Этот адрес уже есть в списке подписантов.": "This address is already in the list of signatories.",
+    "Срок подписания должен быть позже текущего момента.": "The signing deadline must be later than now.",
+    "Выберите порядок подписания: одновременно или по очереди.": "Choose the signing order: all at once or in turn.",
+    "Введите код из письма.": "Enter the code from the email.",
+    "Код запрошен не для того действия: обновите страницу.": "The code was requested for another action: reload the page.",
+    "Напишите причину отказа: её увидят все участники.": "Write the reason for declining: every party will see it.",
+    "Причина слишком длинная: не больше %(limit)s знаков.": "The reason is too long: at most %(limit)s characters.",
 }
 
 
