@@ -256,13 +256,13 @@ def send(session: Session, document: Document, initiator: User, signatories_: Se
 
 
 def mark_viewed(session: Session, signatory: Signatory, *, now: datetime, ip: str | None) -> Signatory:
-    """Record that the signatory opened the current revision (once per revision; later views change nothing)."""
-    if signatory.state not in (SignatoryState.PENDING, SignatoryState.NOTIFIED):
+    """Record that an invited signatory opened the current revision (once per revision; later views, and views
+    before their invitation, change nothing: who has not been invited yet still gets the invitation)."""
+    if signatory.state != SignatoryState.NOTIFIED:
         return signatory
     document = lock_document(session, signatory.document_id)
     session.refresh(signatory)
-    if document.status != DocumentStatus.IN_SIGNING or \
-            signatory.state not in (SignatoryState.PENDING, SignatoryState.NOTIFIED):
+    if document.status != DocumentStatus.IN_SIGNING or signatory.state != SignatoryState.NOTIFIED:
         return signatory
     signatory.state = SignatoryState.VIEWED
     signatory.viewed_at = now

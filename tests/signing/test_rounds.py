@@ -381,6 +381,18 @@ def test_marking_a_view_happens_once_per_revision(session: Session, settings: Se
     assert _events(session, document).count("viewed") == 1
 
 
+def test_a_look_before_ones_turn_does_not_cost_the_invitation(
+    session: Session, engine: Engine, settings: Settings, mail: MailSink
+) -> None:
+    document = sent_round(session, settings, person(session, 1), counterparties(2), order=SigningOrder.SEQUENTIAL)
+    second = signatory_for(document, PARTY2)
+    rounds.mark_viewed(session, second, now=utcnow(), ip=IP)
+    assert second.state == SignatoryState.PENDING
+    sign_with_code(session, signatory_for(document, PARTY1), settings, mail)
+    deliver_all(engine, settings)
+    assert second.state == SignatoryState.NOTIFIED and mail.to(PARTY2)
+
+
 # ---------------------------------------------------------------- declining, withdrawing, expiring
 
 
