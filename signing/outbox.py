@@ -161,9 +161,19 @@ def _final_pdf(session: Session, document_id: int | None) -> tuple[str, bytes]:
     return f"{name}.pdf", revision.final_pdf
 
 
+SECRET_LINK = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
+"""A signatory's personal link: kept in the outbox only until it is sent (the database stores links hashed)."""
+REDACTED_LINK = "/s/[ссылка скрыта]"
+
+
+def _redact(message: OutboxMessage) -> None:
+    message.body = SECRET_LINK.sub(REDACTED_LINK, message.body)
+
+
 def _record_success(session: Session, message_id: int, now: datetime) -> None:
     message = session.get(OutboxMessage, message_id)
     assert message is not None
+    _redact(message)
     message.status = OutboxStatus.SENT
     message.sent_at = now
     message.last_error = None
@@ -197,6 +207,7 @@ def _record_failure(session: Session, message_id: int, error: str, now: datetime
     if message.attempts < MAX_ATTEMPTS:
         message.next_attempt_at = now + BACKOFF[message.attempts - 1]
         return Outcome.RETRY
+    _redact(message)
     message.status = OutboxStatus.FAILED
     document = None if message.document_id is None else session.get(Document, message.document_id)
     if document is not None:

@@ -58,8 +58,12 @@ def _final(session: Session, document_id: int, recipient: str) -> OutboxMessage 
 def _notice(factory: sessionmaker[Session], key: str = "notice:1", to: str = "anna@example.ru") -> int | None:
     with factory.begin() as session:
         message = outbox.enqueue(session, dedupe_key=key, recipient=to, kind="invitation",
-                                 subject="Приглашение подписать", body="Ссылка: http://localhost/s/x", now=utcnow())
+                                 subject="Приглашение подписать", body=f"Ссылка: http://localhost/s/{LINK_TOKEN}",
+                                 now=utcnow())
         return None if message is None else message.id
+
+
+LINK_TOKEN = "Qx7vN3bP0aL9sT2kW5yZ8cE1gH4jM6nR"
 
 
 def _row(factory: sessionmaker[Session], message_id: int) -> OutboxMessage:
@@ -84,6 +88,8 @@ def test_enqueueing_one_key_twice_keeps_one_row_and_sends_one_mail(
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert _row(factory, first).status == OutboxStatus.SENT
+    assert LINK_TOKEN in received.get_content(), "the person gets the link"
+    assert LINK_TOKEN not in _row(factory, first).body, "the database keeps no usable link once it is sent"
 
 
 def test_a_duplicate_enqueue_inside_a_larger_transaction_leaves_the_rest_of_it_standing(
