@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ from signing.clock import utcnow
 from signing.errors import CodeCooldown, CodeExhausted, CodeExpired, CodeInvalid
 from signing.models import OneTimeCode
 
-__all__ = ["CodePolicy", "IssuedCode", "issue_code", "resend_wait", "verify_code"]
+__all__ = ["CodePolicy", "CodeRecord", "IssuedCode", "consume", "issue_code", "resend_wait", "verify_code"]
 
 EMAIL_CONFIRM = "email_confirm"
 
@@ -111,15 +113,30 @@ def verify_code(session: Session, policy: CodePolicy, user_id: int, purpose: str
         .with_for_update()
     )
     record = session.scalars(query).first()
-    now = utcnow()
+    consume(record, policy, lambda: _digest(policy, user_id, purpose, entered.strip()), now=utcnow())
+
+
+class CodeRecord(Protocol):
+    """What every stored one-time code has (account codes, signatory codes)."""
+
+    code_hash: str
+    expires_at: datetime
+    attempts: int
+    consumed_at: datetime | None
+
+
+def consume(record: CodeRecord | None, policy: CodePolicy, candidate: Callable[[], str], *, now: datetime) -> None:
+    """The rules every code follows: the latest one only, in time, single use, `max_attempts` wrong entries.
+
+    `candidate` computes the keyed hash of what was entered. Raises CodeExpired, CodeExhausted or CodeInvalid.
+    """
     if record is None or record.consumed_at is not None:
         if record is not None and record.attempts >= policy.max_attempts:
             raise CodeExhausted()
         raise CodeExpired()
     if record.expires_at <= now:
         raise CodeExpired()
-    candidate = _digest(policy, user_id, purpose, entered.strip())
-    if hmac.compare_digest(candidate, record.code_hash):
+    if hmac.compare_digest(candidate(), record.code_hash):
         record.consumed_at = now
         return
     record.attempts += 1

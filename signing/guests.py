@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from signing.codes import CodePolicy
+from signing.codes import CodePolicy, consume
 from signing.config import Settings
-from signing.errors import CodeCooldown, CodeExhausted, CodeExpired, CodeInvalid, FieldError, RoundClosed
+from signing.errors import CodeCooldown, FieldError, RoundClosed
 from signing.mail import build_message, mailer_from_settings
 from signing.models import DocumentStatus, GuestSession, Signatory, SignatoryCode, SignatoryState
 from signing.notices import code_text
@@ -120,20 +120,7 @@ def verify_code(session: Session, signatory: Signatory, purpose: str, entered: s
     _check_purpose(purpose)
     policy = code_policy(settings)
     record = _latest(session, signatory.id, purpose, lock=True)
-    if record is None or record.consumed_at is not None:
-        if record is not None and record.attempts >= policy.max_attempts:
-            raise CodeExhausted()
-        raise CodeExpired()
-    if record.expires_at <= now:
-        raise CodeExpired()
-    if hmac.compare_digest(_digest(policy, signatory.id, purpose, entered.strip()), record.code_hash):
-        record.consumed_at = now
-        return
-    record.attempts += 1
-    if record.attempts >= policy.max_attempts:
-        record.consumed_at = now
-        raise CodeExhausted()
-    raise CodeInvalid(policy.max_attempts - record.attempts)
+    consume(record, policy, lambda: _digest(policy, signatory.id, purpose, entered.strip()), now=now)
 
 
 def _hash(token: str) -> str:
