@@ -11,24 +11,30 @@ of the originals (`tests/signing/pades/test_speedups.py`).
 - names without `#` escapes;
 - literal strings `(...)` without nested parentheses;
 - dictionaries made only of names, integers, references, plain strings, arrays and dictionaries (every
-  cross-reference stream's dictionary is one): parsed from one slice with one regular expression.
+  cross-reference stream's dictionary is one): parsed from one slice with one regular expression;
+- cross-reference stream entries: decoded row by row from the decompressed data with `int.from_bytes`
+  instead of three reads through the /W array per entry (pyHanko's parser for anything unusual).
 """
 
 from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import IO, Any
 
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import generic, misc, xref
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfStreamError
+from pyhanko.pdf_utils.xref import ObjStreamRef, XRefEntry, XRefType
 
 __all__ = [
     "decode_name",
     "install",
     "original_reader",
     "originals",
+    "parse_xref_stream",
     "read_dictionary",
     "read_hex_string",
     "read_literal_string_bytes",
@@ -44,7 +50,9 @@ _ORIGINALS: dict[str, object] = {
     "name": _ORIGINAL_NAME,
     "literal": _ORIGINAL_LITERAL,
     "dictionary": _ORIGINAL_DICTIONARY,
+    "xref_stream": xref.parse_xref_stream,
 }
+_ORIGINAL_XREF_STREAM = xref.parse_xref_stream
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _PLAIN_NAME = re.compile(rb"[!-\"$-~]*")
@@ -177,6 +185,9 @@ _SIMPLE_TOKEN = re.compile(
     rb")"
 )
 """One token of a simple dictionary; whatever it does not match sends the dictionary to pyHanko's reader."""
+_INTEGER_ARRAY = re.compile(rb"((?:" + _WS + rb"*[-+]?\d+(?=[\x00\t\n\x0c\r \]]))*)" + _WS + rb"*\]")
+"""The rest of an array made only of integers (after its `[`)."""
+_INTEGER = re.compile(rb"[-+]?\d+")
 _DICTIONARY_CHUNKS = (4096, 1 << 20)
 """Slices tried in turn; the larger one only when the first ended inside the dictionary (a signature's /Contents)."""
 _MAX_DEPTH = 16
@@ -246,6 +257,14 @@ class _SimpleParser:
     def array(self, depth: int) -> generic.ArrayObject:
         if depth > _MAX_DEPTH:
             raise _NotSimple
+        numbers = _INTEGER_ARRAY.match(self.data, self.pos)
+        if numbers is not None:  # /W, /Index, /ByteRange, /Kids-free boxes: no token can be a reference
+            self.pos = numbers.end()
+            items = generic.ArrayObject(generic.NumberObject(n.decode("ascii"))
+                                        for n in _INTEGER.findall(numbers.group(1)))
+            for item in items:
+                item.container_ref = self.container_ref
+            return items
         items = generic.ArrayObject()
         while True:
             found = self.token()
@@ -295,6 +314,66 @@ def _simple_dictionary(
     return generic.StreamObject(entries, encoded_data=payload)
 
 
+def _plain_ints(value: object) -> list[int] | None:
+    """The integers of an array of plain non-negative integers, else None."""
+    if not isinstance(value, generic.ArrayObject):
+        return None
+    numbers = [v for v in value if type(v) is generic.NumberObject and v >= 0]
+    return [int(v) for v in numbers] if len(numbers) == len(value) else None
+
+
+def _xref_layout(xref_stream: generic.StreamObject) -> tuple[list[int], list[int]] | None:
+    """/W (three widths) and the /Index subsections, when both are plain and the subsections increase."""
+    widths = _plain_ints(xref_stream.raw_get("/W") if "/W" in xref_stream else None)
+    if "/Index" in xref_stream:
+        index = _plain_ints(xref_stream.raw_get("/Index"))
+    else:
+        size = xref_stream.raw_get("/Size") if "/Size" in xref_stream else None
+        index = [0, int(size)] if type(size) is generic.NumberObject and size >= 0 else None
+    if widths is None or len(widths) != 3 or index is None or len(index) % 2:
+        return None
+    end = 0
+    for start, count in zip(index[::2], index[1::2], strict=True):
+        if start < end:
+            return None  # pyHanko asserts increasing subsections; let it
+        end = start + count
+    return widths, index
+
+
+def _field(row: bytes, offset: int, width: int, default: int) -> int:
+    if not width:
+        return default
+    return int.from_bytes(row[offset:offset + width], "big", signed=width == 8)  # pyHanko reads 8 bytes signed
+
+
+def parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> Iterator[XRefEntry]:
+    """`pyhanko.pdf_utils.xref.parse_xref_stream`: the same entries, decoded from the rows in one pass."""
+    layout = _xref_layout(xref_stream)
+    if layout is None:
+        yield from _ORIGINAL_XREF_STREAM(xref_stream, strict)
+        return
+    (w0, w1, w2), index = layout
+    width = w0 + w1 + w2
+    rows = sum(index[1::2])
+    data = xref_stream.read_data(DecodePurpose.XREF_STREAM, expected_size=rows * (width + 1))
+    if len(data) < rows * width or (strict and len(data) > rows * width):
+        yield from _ORIGINAL_XREF_STREAM(xref_stream, strict)  # short or trailing data: pyHanko's defaults/errors
+        return
+    offset = 0
+    for start, count in zip(index[::2], index[1::2], strict=True):
+        for idnum in range(start, start + count):
+            row = data[offset:offset + width]
+            offset += width
+            kind = _field(row, 0, w0, 1)
+            first, second = _field(row, w0, w1, 0), _field(row, w0 + w1, w2, 0)
+            if kind == 1:
+                yield XRefEntry(xref_type=XRefType.STANDARD, idnum=idnum, location=first, generation=second)
+            elif kind == 2:
+                yield XRefEntry(xref_type=XRefType.IN_OBJ_STREAM, idnum=idnum, location=ObjStreamRef(first, second))
+            elif kind == 0:
+                yield XRefEntry(xref_type=XRefType.FREE, idnum=idnum, generation=second, location=None)
+
+
 def install() -> None:
     """Make pyHanko's lexer use these readers (idempotent)."""
     generic.read_hex_string_from_stream = read_hex_string
@@ -302,10 +381,12 @@ def install() -> None:
     generic._decode_name = decode_name
     generic._read_string_literal_bytes = read_literal_string_bytes
     generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
+    xref.parse_xref_stream = parse_xref_stream
 
 
 def originals() -> dict[str, object]:
-    """pyHanko's own readers by kind ("hex", "until_class", "name", "literal"), for the equivalence tests."""
+    """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream"),
+    for the equivalence tests."""
     return dict(_ORIGINALS)
 
 

@@ -19,12 +19,14 @@ from signing.pades.speedups import (
     decode_name,
     original_reader,
     originals,
+    parse_xref_stream,
     read_dictionary,
     read_hex_string,
     read_literal_string_bytes,
     read_until_class,
 )
 from signing.pades.timestamps import dev_timestamper
+from tests.signing.pades_io.samples import hybrid_pdf
 from tests.support.pades import CERTS_DIR, PASSPHRASE, person_identity, plain_pdf
 
 SAMPLES = [
@@ -165,6 +167,8 @@ DICTIONARY_SAMPLES = [
     b"<< /A 1 % comment\n >>", b"<< /Unterminated 1", b"<< /Bad <4G> >>", b"<< (key) 1 >>", b"<</A 12abc>>",
     b"<< /S /Name\x80 >>", b"<< /L 5 >>stream\r\n12345\r\nendstream",
     b"<< /Length 5 >>stream\r\n12345\r\nendstream", b"<< /Length 2 0 R >>stream\n12345\nendstream",
+    b"<< /I [] /J [ ] /K [1 -2 +3] /L [ 0 1 10 1 ] >>", b"<< /A [12 0 R 5] >>", b"<< /A [1 2 >>", b"<< /A [1.5 2] >>",
+    b"<< /A [1 2]>>", b"<< /A [007 -0] /B [1\x002] >>", b"<< /A [1 2 R] >>", b"<< /A [1%c\n2] >>",
 ]
 
 
@@ -199,3 +203,108 @@ def test_the_strings_and_dictionaries_pyhanko_writes_never_reach_its_slow_reader
     xref = (b"<<\n/W [ 1 8 2 ]\n/Type /XRef\n/ID [ <df9e> <cc3f> ]\n/M (D\\07220261121)\n/Length 1\n>>\n"
             b"stream\nx\nendstream")
     assert _dictionary(read_dictionary, xref)[0] == "StreamObject"  # type: ignore[index]
+
+
+def _xref_stream(widths: list[object], rows: bytes, index: list[object] | None = None, size: object = 4,
+                 indirect_w: bool = False) -> generic.StreamObject:
+    def array(values: list[object]) -> generic.ArrayObject:
+        return generic.ArrayObject(v if isinstance(v, generic.PdfObject) else generic.NumberObject(v)
+                                   for v in values)
+    entries: dict[generic.NameObject, generic.PdfObject] = {
+        generic.NameObject("/Type"): generic.NameObject("/XRef"),
+        generic.NameObject("/Size"): size if isinstance(size, generic.PdfObject) else generic.NumberObject(size),
+        generic.NameObject("/W"): array(widths),
+    }
+    if index is not None:
+        entries[generic.NameObject("/Index")] = array(index)
+    if indirect_w:
+        holder = generic.DictionaryObject()
+        entries[generic.NameObject("/W")] = generic.IndirectObject(1, 0, holder)
+    return generic.StreamObject(entries, stream_data=rows)
+
+
+def _row(*fields: tuple[int, int]) -> bytes:
+    return b"".join(value.to_bytes(width, "big") for value, width in fields)
+
+
+XREF_STREAM_SAMPLES = {
+    "types 0, 1, 2 and unknown": _xref_stream(
+        [1, 3, 1], _row((0, 1), (0, 3), (255, 1)) + _row((1, 1), (1234, 3), (0, 1)) + _row((2, 1), (9, 3), (4, 1))
+        + _row((7, 1), (5, 3), (5, 1))),
+    "subsections": _xref_stream([1, 2, 1], _row((1, 1), (10, 2), (0, 1)) * 3, index=[3, 1, 10, 2]),
+    "zero widths take the defaults": _xref_stream([0, 2, 0], _row((10, 2)) * 4),
+    "eight-byte offsets read signed": _xref_stream([1, 8, 1], _row((1, 1), (2**63 + 5, 8), (0, 1)) * 4),
+    "nine-byte offsets": _xref_stream([1, 9, 2], _row((1, 1), (2**70, 9), (3, 2)) * 4),
+    "short data": _xref_stream([1, 3, 1], _row((1, 1), (10, 3), (0, 1)) * 3 + b"\x01\x00"),
+    "trailing data": _xref_stream([1, 3, 1], _row((1, 1), (10, 3), (0, 1)) * 4 + b"\x00"),
+    "decreasing subsections": _xref_stream([1, 2, 1], _row((1, 1), (10, 2), (0, 1)) * 2, index=[5, 1, 2, 1]),
+    "odd /Index": _xref_stream([1, 2, 1], _row((1, 1), (10, 2), (0, 1)), index=[5, 1, 2]),
+    "four widths": _xref_stream([1, 2, 1, 1], _row((1, 1), (10, 2), (0, 1), (0, 1)) * 4),
+    "negative width": _xref_stream([1, -2, 1], _row((1, 1), (0, 1)) * 4),
+    "no /Size": _xref_stream([1, 2, 1], b"", size=generic.NullObject()),
+    "indirect /W": _xref_stream([1, 2, 1], _row((1, 1), (10, 2), (0, 1)) * 4, indirect_w=True),
+}
+
+
+def _entries(parser: Callable[..., Any], stream: generic.StreamObject, strict: bool) -> object:
+    try:
+        return list(parser(stream, strict))
+    except Exception as error:
+        return f"refused: {type(error).__name__}: {error}"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("stream", XREF_STREAM_SAMPLES.values(), ids=XREF_STREAM_SAMPLES.keys())
+def test_cross_reference_stream_entries_decode_as_pyhanko_decodes_them(
+    stream: generic.StreamObject, strict: bool
+) -> None:
+    assert _entries(parse_xref_stream, stream, strict) == _entries(originals()["xref_stream"], stream, strict)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["types 0, 1, 2 and unknown", "subsections", "zero widths take the defaults",
+                                  "eight-byte offsets read signed", "nine-byte offsets", "trailing data"])
+def test_plain_cross_reference_streams_never_reach_pyhankos_decoder(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> None:
+        raise AssertionError("fell back to pyHanko's decoder")
+
+    monkeypatch.setattr(speedups, "_ORIGINAL_XREF_STREAM", refuse)
+    assert len(list(parse_xref_stream(XREF_STREAM_SAMPLES[name], strict=False))) >= 3
+
+
+def test_every_cross_reference_stream_of_signed_and_hybrid_files_decodes_as_pyhanko_decodes_it() -> None:
+    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(3)]
+    pdf = prepare_for_round(plain_pdf(2), slots)
+    for n in range(3):
+        pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
+    checked = 0
+    for document in (pdf, hybrid_pdf()):
+        reader = PdfFileReader(io.BytesIO(document), strict=False)
+        for section in reader.xrefs._xref_sections:
+            for ref in filter(None, (section.meta_info.stream_ref,
+                                     section.xref_data.hybrid and section.xref_data.hybrid.meta_info.stream_ref)):
+                stream = reader.get_object(ref)
+                for strict in (False, True):
+                    ours = _entries(parse_xref_stream, stream, strict)
+                    original = originals()["xref_stream"]
+                    assert isinstance(ours, list) and ours == _entries(original, stream, strict)  # type: ignore[arg-type]
+                checked += 1
+    assert checked >= 6
+
+
+def test_pyhanko_reads_cross_reference_streams_with_the_fast_decoder() -> None:
+    from pyhanko.pdf_utils import xref
+
+    import signing.pades  # noqa: F401 - installs it
+
+    assert xref.parse_xref_stream is parse_xref_stream
+
+
+def test_random_integer_arrays_read_as_pyhanko_reads_them() -> None:
+    rng = random.Random(11)
+    pieces = [b"0", b"7", b"-3", b"+12", b"007", b"65535", b"R", b"1.5", b"/N", b"%c\n", b"<>", b"[", b"]"]
+    spaces = [b" ", b"\n", b"\r\n", b"\x00", b"\x0c", b"\t", b""]
+    for _ in range(300):
+        body = b"".join(rng.choice(pieces[:6] if rng.random() < 0.8 else pieces) + rng.choice(spaces)
+                        for _ in range(rng.randint(0, 8)))
+        data = b"<< /A [" + body + b"] /B 1 >>"
+        assert _dictionary(read_dictionary, data) == _dictionary(originals()["dictionary"], data), data  # type: ignore[arg-type]
