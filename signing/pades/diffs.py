@@ -55,13 +55,15 @@ from pyhanko.sign.diff_analysis import (
 )
 from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
 
-__all__ = ["GraphDeclined", "ReferenceGraph", "RevisionChainPolicy"]
+__all__ = ["DocumentObjects", "GraphDeclined", "ReferenceGraph", "RevisionChainPolicy"]
 
 Verdict = DiffResult | SuspiciousModification
 _StepKey = tuple[int, bool, str]
 _Path = tuple[str | int, ...]
-_Edge = tuple[_Path, generic.Reference]
-_Source = generic.Reference | None
+_Key = tuple[int, int]
+"""An object's number and generation (hashed in C, unlike `generic.Reference`)."""
+_Edge = tuple[_Path, _Key]
+_Source = _Key | None
 """Where a reference is written: an object, or None for the trailer."""
 _Hop = tuple[_Source, _Path]
 
@@ -84,7 +86,7 @@ def _references(container: generic.PdfObject) -> list[_Edge]:
         value, path = stack.pop()
         if isinstance(value, generic.IndirectObject):
             if path:
-                found.append((path, value.reference))
+                found.append((path, (value.idnum, value.generation)))
         elif isinstance(value, generic.DictionaryObject):
             stack.extend((v, (*path, k)) for k, v in value.items() if k != "/Parent")
         elif isinstance(value, generic.ArrayObject):
@@ -98,33 +100,85 @@ class _PageNode:
 
     path: _Path
     """The canonical path (`/Root /Pages /Kids i /Kids j ...`)."""
-    chain: frozenset[generic.Reference]
+    chain: frozenset[_Key]
     """The objects on that path: the catalog, the tree's nodes above this one, and this one."""
     hop: _Hop
     """The parent and the key path through which the canonical path enters this node."""
+
+
+class DocumentObjects:
+    """The objects of one document for `ReferenceGraph`: each version parsed once, and where every object lives
+    in a revision (kept up to date one cross-reference section at a time)."""
+
+    def __init__(self, reader: PdfFileReader) -> None:
+        self.reader = reader
+        self._parsed: dict[tuple[generic.Reference, object], tuple[generic.PdfObject, list[_Edge]]] = {}
+        self._revision = -1
+        self._locations: dict[generic.Reference, object] = {}
+
+    def locations(self, revision: int) -> dict[generic.Reference, object]:
+        """Reference → its location in `revision` (offset, object-stream slot, None when freed), for every
+        reference some section up to `revision` lists: a section moves only the references it lists (any
+        other one is a KeyError in its `try_resolve`, so `get_historical_ref` looks further back). The
+        mapping is reused: read it before asking for another revision."""
+        if revision < self._revision:
+            self._revision, self._locations = -1, {}
+        xrefs = self.reader.xrefs
+        for section in range(self._revision + 1, revision + 1):
+            for ref in xrefs.explicit_refs_in_revision(section):
+                self._locations[ref] = xrefs.get_historical_ref(ref, section)
+        self._revision = revision
+        return self._locations
+
+    def read(self, ref: generic.Reference, revision: int, location: object) -> tuple[generic.PdfObject, list[_Edge]]:
+        """The object `ref` at `location`, as `HistoricalResolver.get_object` reads it in `revision` (before
+        re-homing its references), with the references inside it."""
+        key = (ref, location)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            obj = self._load(ref, revision)
+            parsed = self._parsed[key] = (obj, _references(obj))
+        return parsed
+
+    def _load(self, ref: generic.Reference, revision: int) -> generic.PdfObject:
+        try:
+            last_change: int | None = self.reader.xrefs.get_last_change(ref)
+        except KeyError:
+            last_change = None
+        current = last_change is not None and last_change <= revision
+        try:
+            obj: generic.PdfObject = self.reader.get_object(
+                ref, None if current else revision, transparent_decrypt=False)
+        except Exception as exc:  # an unreadable object: pyHanko's walk may or may not reach it
+            raise GraphDeclined(f"cannot read {ref}: {exc}") from exc
+        return obj
 
 
 class ReferenceGraph:
     """Who refers to whom in one revision, to answer "by which paths does the trailer reach this object?"
     exactly as pyHanko's `_load_reverse_xref_cache` would, without walking the whole document.
 
-    Build one per historical revision; `edges` is a per-document cache of parsed object versions.
+    Build one per historical revision, all of one document's from one `DocumentObjects`.
     The constructor raises `GraphDeclined` when the answers could differ from pyHanko's.
     """
 
-    def __init__(self, resolver: HistoricalResolver, edges: dict[tuple[generic.Reference, object], list[_Edge]]):
+    def __init__(self, resolver: HistoricalResolver, objects: DocumentObjects):
         self.reader: PdfFileReader = resolver.reader
         self.revision: int = resolver.revision
-        self._edges = edges
+        if objects.reader is not self.reader:
+            raise ValueError("the objects belong to another document")
+        self._objects = objects
         trailer = resolver.trailer_view
         if self.reader.strict or "/Encrypt" in trailer:
             raise GraphDeclined("strict or encrypted reader")
-        self.incoming: dict[generic.Reference, list[_Hop]] = defaultdict(list)
+        self.incoming: dict[_Key, list[_Hop]] = defaultdict(list)
         self.outgoing: dict[_Source, list[_Edge]] = {None: _references(trailer)}
         for path, target in self.outgoing[None]:
             self.incoming[target].append((None, path))
-        for ref in self._universe():
-            self._add_object(ref)
+        self._locations = dict(objects.locations(self.revision))
+        for ref, location in self._locations.items():
+            if location is not None:  # freed: pyHanko reads null, which refers to nothing
+                self._add_object(ref, location)
         self.page_tree = self._page_tree(trailer)
         self._check_depth()
 
@@ -132,52 +186,31 @@ class ReferenceGraph:
         """Every path from the trailer to `ref` that pyHanko's walk records (raises `GraphDeclined` past
         `MAX_PATHS`)."""
         budget = [MAX_PATHS]
-        return {RawPdfPath(*path) for path in self._paths_to(ref, frozenset(), budget)}
+        return {RawPdfPath(*path) for path in self._paths_to((ref.idnum, ref.generation), frozenset(), budget)}
 
-    def _universe(self) -> set[generic.Reference]:
-        """Every reference some cross-reference section up to this revision defines (only these resolve)."""
-        xrefs = self.reader.xrefs
-        refs: set[generic.Reference] = set()
-        for revision in range(self.revision + 1):
-            refs |= xrefs.explicit_refs_in_revision(revision)
-        return refs
-
-    def _add_object(self, ref: generic.Reference) -> None:
-        marker = self.reader.xrefs.get_historical_ref(ref, self.revision)
-        if marker is None:
-            return  # freed or not yet defined: pyHanko reads null, which refers to nothing
-        key = (ref, marker)
-        edges = self._edges.get(key)
-        if edges is None:
-            edges = self._edges[key] = _references(self._read(ref))
-        self.outgoing[ref] = edges
+    def _add_object(self, ref: generic.Reference, location: object) -> None:
+        _, edges = self._objects.read(ref, self.revision, location)
+        key = (ref.idnum, ref.generation)
+        self.outgoing[key] = edges
+        incoming = self.incoming
         for path, target in edges:
-            self.incoming[target].append((ref, path))
+            incoming[target].append((key, path))
 
     def _read(self, ref: generic.Reference) -> generic.PdfObject:
-        """The object as `HistoricalResolver.get_object` reads it (before re-homing its references)."""
-        xrefs = self.reader.xrefs
-        try:
-            last_change = xrefs.get_last_change(ref)
-        except KeyError:
-            last_change = None
-        current = last_change is not None and last_change <= self.revision
-        try:
-            obj: generic.PdfObject = self.reader.get_object(
-                ref, None if current else self.revision, transparent_decrypt=False)
-        except Exception as exc:  # an unreadable object: pyHanko's walk may or may not reach it
-            raise GraphDeclined(f"cannot read {ref}: {exc}") from exc
-        return obj
+        location = self._locations.get(ref)
+        if location is None:
+            return generic.NullObject()
+        return self._objects.read(ref, self.revision, location)[0]
 
-    def _dictionary(self, value: generic.PdfObject) -> tuple[generic.Reference, generic.DictionaryObject]:
+    def _dictionary(self, value: generic.PdfObject) -> tuple[_Key, generic.DictionaryObject]:
         if not isinstance(value, generic.IndirectObject):
             raise GraphDeclined("a direct catalog or page-tree node")
         obj = self._read(value.reference)
         if not isinstance(obj, generic.DictionaryObject) or isinstance(obj, generic.StreamObject):
             raise GraphDeclined(f"{value.reference} is not a dictionary")
-        return value.reference, obj
+        return (value.idnum, value.generation), obj
 
-    def _page_tree(self, trailer: generic.DictionaryObject) -> dict[generic.Reference, _PageNode]:
+    def _page_tree(self, trailer: generic.DictionaryObject) -> dict[_Key, _PageNode]:
         """pyHanko's canonical page-tree paths (`_collect_page_tree_refs`), for trees it maps without error."""
         if "/Root" not in trailer:
             raise GraphDeclined("no catalog")
@@ -206,7 +239,7 @@ class ReferenceGraph:
                     pending.append((kid_ref, kid_obj, child))
         return nodes
 
-    def _descends(self, source: _Source, path: _Path, target: generic.Reference) -> bool:
+    def _descends(self, source: _Source, path: _Path, target: _Key) -> bool:
         """Whether pyHanko's walk goes on into `target` when it reaches it this way (page-tree nodes: only
         along their canonical path; objects that read as null or hold no reference lead nowhere)."""
         node = self.page_tree.get(target)
@@ -236,7 +269,7 @@ class ReferenceGraph:
             raise GraphDeclined("paths too long")
         self.entered = set(longest)
 
-    def _paths_to(self, target: generic.Reference, excluded: frozenset[_Source], budget: list[int]) -> list[_Path]:
+    def _paths_to(self, target: _Key, excluded: frozenset[_Source], budget: list[int]) -> list[_Path]:
         """Paths ending at `target` that avoid `excluded` (the objects already below on the path)."""
         below = excluded | {target}
         found: list[_Path] = []
@@ -252,7 +285,7 @@ class ReferenceGraph:
                 raise GraphDeclined("too many paths")
         return found
 
-    def _entries(self, node: generic.Reference, below: frozenset[_Source], budget: list[int]) -> list[_Path]:
+    def _entries(self, node: _Key, below: frozenset[_Source], budget: list[int]) -> list[_Path]:
         """The paths along which pyHanko's walk goes on into `node`."""
         page = self.page_tree.get(node)
         if page is None:
@@ -299,8 +332,7 @@ class RevisionChainPolicy(DiffPolicy):
     inner: DiffPolicy = DEFAULT_DIFF_POLICY
     """The rules that judge one step (pyHanko's standard whitelist by default)."""
     _steps: dict[_StepKey, Verdict] = field(default_factory=dict, repr=False)
-    _edges: dict[tuple[generic.Reference, object], list[_Edge]] = field(default_factory=dict, repr=False)
-    _edges_of: PdfFileReader | None = field(default=None, repr=False)
+    _objects: DocumentObjects | None = field(default=None, repr=False)
     diffs_run: int = 0
     """How many revision pairs were actually diffed (the cost this policy exists to bound)."""
     graphs_declined: int = 0
@@ -361,10 +393,10 @@ class RevisionChainPolicy(DiffPolicy):
         """Let a `ReferenceGraph` answer the rules' path questions about `old`, unless it declines."""
         if old._indirect_object_access_cache is not None:
             return
-        if old.reader is not self._edges_of:  # parsed objects are keyed by reference and file position
-            self._edges, self._edges_of = {}, old.reader
+        if self._objects is None or self._objects.reader is not old.reader:
+            self._objects = DocumentObjects(old.reader)
         try:
-            graph = ReferenceGraph(old, self._edges)
+            graph = ReferenceGraph(old, self._objects)
         except GraphDeclined:
             self.graphs_declined += 1
             return

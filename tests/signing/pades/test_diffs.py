@@ -20,7 +20,7 @@ from pyhanko.sign import fields
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
 from pyhanko.sign.fields import MDPPerm
 
-from signing.pades.diffs import GraphDeclined, ReferenceGraph, RevisionChainPolicy
+from signing.pades.diffs import DocumentObjects, GraphDeclined, ReferenceGraph, RevisionChainPolicy
 from signing.pades.finalize import finalize
 from signing.pades.layout import SignatorySlot, prepare_for_round
 from signing.pades.sign import sign_field
@@ -55,19 +55,21 @@ def walk(pdf: bytes, revision: int) -> dict[generic.Reference, set[RawPdfPath]]:
     return dict(resolver._indirect_object_access_cache)
 
 
-def graph_mismatches(pdf: bytes) -> tuple[int, list[str]]:
+def graph_mismatches(pdf: bytes, *, backwards: bool = False) -> tuple[int, list[str]]:
     """Revisions the graph answered, and every object whose paths differ from pyHanko's walk."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    edges: dict[tuple[generic.Reference, object], list[tuple[tuple[str | int, ...], generic.Reference]]] = {}
+    objects = DocumentObjects(reader)
     answered, wrong = 0, []
-    for revision in range(reader.xrefs.total_revisions):
+    revisions = range(reader.xrefs.total_revisions)
+    for revision in reversed(revisions) if backwards else revisions:
         try:
-            graph = ReferenceGraph(reader.get_historical_resolver(revision), edges)
+            graph = ReferenceGraph(reader.get_historical_resolver(revision), objects)
         except GraphDeclined:
             continue
         answered += 1
         expected = walk(pdf, revision)
-        asked = set(expected) | set(graph.incoming) | {ref for ref in graph.outgoing if ref is not None}
+        known = [*graph.incoming, *(key for key in graph.outgoing if key is not None)]
+        asked = set(expected) | {generic.Reference(*key) for key in known}
         wrong += [f"{revision}: {ref}" for ref in asked if graph.usages(ref) != expected.get(ref, set())]
     return answered, wrong
 
@@ -77,6 +79,12 @@ def test_the_graph_gives_pyhankos_paths_for_every_object_of_a_signed_round() -> 
     answered, wrong = graph_mismatches(pdf)
     assert wrong == []
     assert answered == PdfFileReader(io.BytesIO(pdf), strict=False).xrefs.total_revisions
+
+
+def test_the_graph_gives_the_same_paths_when_revisions_are_asked_for_out_of_order() -> None:
+    pdf = round_document(3)
+    revisions = PdfFileReader(io.BytesIO(pdf), strict=False).xrefs.total_revisions
+    assert graph_mismatches(pdf, backwards=True) == graph_mismatches(pdf) == (revisions, [])
 
 
 def test_the_graph_gives_pyhankos_paths_in_a_finalized_document() -> None:
@@ -264,7 +272,7 @@ def test_the_graph_declines_a_structure_tree() -> None:
 
     reader = PdfFileReader(io.BytesIO(incremental(certified(), tagged)), strict=False)
     with pytest.raises(GraphDeclined, match="structure tree"):
-        ReferenceGraph(reader.get_historical_resolver(reader.xrefs.total_revisions - 1), {})
+        ReferenceGraph(reader.get_historical_resolver(reader.xrefs.total_revisions - 1), DocumentObjects(reader))
 
 
 def test_the_graph_declines_a_reference_cycle_and_pyhanko_walks_instead() -> None:
@@ -281,7 +289,7 @@ def test_the_graph_declines_a_reference_cycle_and_pyhanko_walks_instead() -> Non
     pdf = incremental(incremental(certified(), outline_cycle), fill)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     with pytest.raises(GraphDeclined, match="cycle"):
-        ReferenceGraph(reader.get_historical_resolver(reader.xrefs.total_revisions - 2), {})
+        ReferenceGraph(reader.get_historical_resolver(reader.xrefs.total_revisions - 2), DocumentObjects(reader))
     last = reader.xrefs.total_revisions - 1
     policy = RevisionChainPolicy()
     assert outcome(policy, pdf, last, None) == outcome(DEFAULT_DIFF_POLICY, pdf, last, None)
@@ -300,4 +308,4 @@ def test_the_graph_answers_a_hybrid_reference_file_as_pyhanko_and_declines_a_cyc
     assert graph_mismatches(hybrid_pdf()) == (1, [])
     reader = PdfFileReader(io.BytesIO(page_cycle_pdf()), strict=False)
     with pytest.raises(GraphDeclined, match="twice in the tree"):
-        ReferenceGraph(reader.get_historical_resolver(0), {})
+        ReferenceGraph(reader.get_historical_resolver(0), DocumentObjects(reader))
