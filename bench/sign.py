@@ -390,16 +390,28 @@ NOTES = """Where the time goes (cProfile and in-process A/B timings; the figures
 - ours, 1 MB, 1st signature (~10 ms unloaded): pyHanko's signing and incremental write ~5 ms (stamp layout,
   CMS from cached DER parts, TSA's RSA-3072 ~1 ms, hashing ~0.7 ms), reading the 20 fields ~3 ms, open ~1 ms.
   The floor is ~3 ms, so sign_vs_floor sits at 3.3–3.6 on a quiet host and swings to 5.5 when the host is busy.
-- k-th signature: pyHanko re-reads every earlier revision's cross-reference stream on open (~0.2 ms each after
-  signing/pades/speedups.py: token readers and simple dictionaries in one slice, 245 → 93 µs per xref
-  dictionary plus ~40 µs decoding its entries), so 19 earlier signatures add ~4–5 ms; the file is also 0.45 MB
-  larger to hash and copy (~0.5 ms). Filled fields' /V are not dereferenced (pyHanko's enumeration uses
-  dict.get, which keeps the reference), so field enumeration hardly grows. Reaching ≤ 1.15 needs a reader
-  that does not re-parse earlier revisions (an index cached with the stored revision), not a faster lexer.
-- validation: not yet worked on in this round; the many-signature figure is from 5 rounds only and is the
-  noisiest one (quick runs 1.22–2.05; the 20:51 full run 2.54).
-- Noise: the host is shared (2 cores, other jobs running). Three consecutive quick runs on 2026-11-21 gave
-  sign_vs_floor 3.34–5.49, kth_ratio 1.30–1.50, validate_ratio 1.22–2.05; absolute times vary by ±30 %.
+- k-th signature: pyHanko re-reads every earlier revision's cross-reference stream on open, ~110 µs each
+  after signing/pades/speedups.py (dictionary from one slice ~35 µs, integer arrays in one match, entries
+  decoded row by row; the rest is decompression and pyHanko's bookkeeping): opening the 20th signature's
+  input takes 2.5 ms against 0.4 ms for the 1st's (2.8 ms before the entry decoder). Phase timings of
+  sign_field, 20th against 1st: opening +2.1–3.7 ms, pyHanko's incremental write and digest of the 0.45 MB
+  larger file +1.5 ms, field enumeration +0.2 ms (filled fields' /V are not dereferenced). Interleaved A/B
+  of the entry decoder (80 rounds, busy host): 1st 13.7 → 13.0 ms, 20th 20.4 → 18.7 ms. Reaching ≤ 1.15
+  needs a reader that does not re-parse earlier revisions (an index stored with the revision), not a
+  faster lexer.
+- validation: pyHanko lists every path from the trailer to every object of the older revision before
+  judging a revision (~80 ms per revision of the 20-signature document, two thirds of its validation).
+  signing/pades/diffs.py answers the few path questions the rules ask from a who-refers-to-whom index
+  (ReferenceGraph: each object version parsed once per document, ~2 ms per revision); the rules are
+  pyHanko's, unchanged, and the graph's answers are tested object by object against pyHanko's walk.
+  It declines (pyHanko walks, as before) for tagged PDFs (structure tree), reference cycles (e.g.
+  outlines' /Next and /Prev), strict or encrypted readers. Interleaved A/B on the 20-signature document:
+  pyHanko's walk 934 ms, the graph 405 ms, a single-signature document 18–19 ms.
+- Noise: the host is shared (2 cores, load average ~2 during these runs). Three consecutive quick runs
+  after these changes gave validate_ratio 1.07, 0.72, 1.34 (before: 1.22–2.05, full run 2.54) and
+  kth_ratio 1.87, 1.55, 1.45 (the 1st signature's time swings the most); two full runs gave validate_ratio
+  1.28 and 1.29, kth_ratio 1.43 and 1.40 (the 20-signature validation is a median of 5 rounds; interleaved
+  A/B in a fresh process gives 1.08–1.12). Absolute times vary by ±30 %.
   Contenders are interleaved in shuffled order each round and medians taken, so ratios are steadier than
   times, but not to ±0.1 under this load."""
 """Fixed commentary printed under the figures (kept with the script so a re-run keeps it)."""
