@@ -27,8 +27,8 @@ from signing.drafting.render import (
     MARGIN,
     SMALL,
     SUBHEADING,
-    _Footer,
-    _register_fonts,
+    PageFooter,
+    register_fonts,
 )
 from signing.models import MOSCOW, Document, HistoryEntry, Revision, Signatory, SignatoryState, User
 
@@ -56,14 +56,14 @@ def moscow_time(moment: datetime | None) -> str:
 
 def render_certificate(session: Session, document: Document) -> bytes:
     """The certificate of completion of `document` as an A4 PDF."""
-    _register_fonts()
+    register_fonts()
     out = io.BytesIO()
     sheet = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 5 * mm,
         title=f"{TITLE}: {document.title}", author="Подписант", creator="Podpisant", invariant=1,
         initialFontName=FONT,
     )
-    footer = _Footer(f"{TITLE} · {document.title}")
+    footer = PageFooter(f"{TITLE} · {document.title}")
     sheet.build(_story(session, document), onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 

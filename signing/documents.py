@@ -55,6 +55,7 @@ __all__ = [
     "ENDED_STATUSES",
     "Page",
     "add_attachment",
+    "apply_draft",
     "archive_months",
     "create_from_form",
     "create_from_upload",
@@ -111,7 +112,7 @@ def create_from_form(
     pdf = render_pdf(draft)
     document = Document(initiator_id=initiator.id, source="form", status=DocumentStatus.DRAFT, current_revision=1,
                         created_at=now, updated_at=now)
-    _apply_draft(document, draft)
+    apply_draft(document, draft)
     return _store_new(session, document, initiator, pdf, now=now, ip=ip, details={"source": "form"})
 
 
@@ -142,7 +143,7 @@ def update_draft(
     revision = current_revision(session, document)
     revision.source_pdf = pdf
     revision.source_sha256 = _sha256(pdf)
-    _apply_draft(document, draft)
+    apply_draft(document, draft)
     document.updated_at = now
     _record(session, document, "edited", now=now, ip=ip, revision_sha256=revision.source_sha256)
     return document
@@ -224,7 +225,8 @@ def _lock_series(session: Session, kind: str, seller_inn: str, buyer_inn: str) -
     )
 
 
-def _apply_draft(document: Document, draft: Draft) -> None:
+def apply_draft(document: Document, draft: Draft) -> None:
+    """Copy what lists, search and the period rule read from `draft` onto the document row."""
     document.kind = draft.kind.value
     document.title = draft.title
     document.number = draft.number

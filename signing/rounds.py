@@ -513,7 +513,7 @@ def _new_source(session: Session, document: Document, data: Mapping[str, object]
         if draft.period is not None:
             documents.ensure_period_free(session, draft.kind.value, draft.seller.inn, draft.buyer.inn, draft.period,
                                          exclude_document_id=document.id)
-        documents._apply_draft(document, draft)
+        documents.apply_draft(document, draft)
         return render_pdf(draft)
     if pdf is None:
         raise FieldError("pdf", "REQUIRED")

@@ -28,7 +28,7 @@ from signing.drafting.kinds import DocumentKind
 from signing.drafting.money import LineItem, VatRate, amount_in_words, format_amount, format_quantity
 from signing.drafting.requisites import Party
 
-__all__ = ["FONT", "FONT_BOLD", "render_pdf"]
+__all__ = ["FONT", "FONT_BOLD", "PageFooter", "register_fonts", "render_pdf"]
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "PodpisantSans"
@@ -47,7 +47,7 @@ CLOSING_TEXT = {
 
 
 @cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     """Podpisant Sans (regular and bold, DejaVu subsets with Cyrillic, № and ₽) as one family for <b>."""
     pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "PodpisantSans.ttf")))
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "PodpisantSans-Bold.ttf")))
@@ -78,19 +78,19 @@ PLAIN = TableStyle([
 
 def render_pdf(draft: Draft) -> bytes:
     """The draft as an A4 PDF: the same draft always gives the same bytes (reportlab's invariant mode)."""
-    _register_fonts()
+    register_fonts()
     out = io.BytesIO()
     document = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 5 * mm,
         title=draft.title, author="Подписант", subject=draft.kind.title, creator="Podpisant", invariant=1,
         initialFontName=FONT,
     )
-    footer = _Footer(draft.title)
+    footer = PageFooter(draft.title)
     document.build(_story(draft), onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
 
 
-class _Footer:
+class PageFooter:
     """The document's title and the page number at the foot of every page."""
 
     def __init__(self, title: str) -> None:
