@@ -68,7 +68,23 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
     )
 
-    from web import accounts, cabinet, dev, display, documents, errors, i18n, login, pki, services, status, verify
+    from web import (
+        accounts,
+        cabinet,
+        dev,
+        display,
+        documents,
+        errors,
+        i18n,
+        login,
+        pki,
+        rounds,
+        services,
+        signing_page,
+        status,
+        tracker,
+        verify,
+    )
     from web.cli import register_cli
 
     services.install(app, settings)
@@ -78,7 +94,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register_error_handlers(app)
     _register_filters(app, settings)
     display.init_app(app)
-    for blueprint in (accounts.bp, cabinet.bp, documents.bp, status.bp, i18n.bp, pki.bp, verify.bp):
+    tracker.init_app(app)
+    for blueprint in (accounts.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp, i18n.bp,
+                      pki.bp, verify.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

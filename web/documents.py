@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, redirect, render_template, request, send_file, url_for
@@ -22,17 +23,19 @@ from signing.clock import utcnow
 from signing.drafting import DocumentKind
 from signing.drafting.money import UNITS
 from signing.errors import PdfRejected, ValidationFailed
-from signing.models import Document
+from signing.models import Document, DocumentStatus
 from web.display import kind_title
 from web.draft_form import VAT_RATES, DraftForm, parse_kind
 from web.errors import FIELD_MESSAGES, ErrorInfo, form_failure
 from web.forms import attach_errors
 from web.htmx import is_htmx, render
 from web.login import current_account
+from web.round_form import RoundForm
 from web.services import db, services
+from web.tracker import Tracker
 from web.verify import read_upload
 
-__all__ = ["UploadForm", "bp"]
+__all__ = ["UploadForm", "bp", "document_page", "pdf_response"]
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 Failure = tuple[ErrorInfo, str]
@@ -140,12 +143,22 @@ def _visible(document_id: int) -> Document:
     return documents.get_visible(db(), current_account(), document_id)
 
 
+def document_page(document: Document, status: int = 200, **extra: Any) -> tuple[str, int]:
+    """The document page (or its fragment for htmx): the PDF, the history, and the round — the send form on
+    the initiator's draft, the tracker once it is sent. `extra` overrides the context (a send form with errors)."""
+    account = current_account()
+    context: dict[str, Any] = {"document": document, "history": history.entries(db(), document.id),
+                               "tracker": Tracker.of(db(), document, account), "round_form": None, "failure": None}
+    if document.status == DocumentStatus.DRAFT and document.initiator_id == account.id:
+        context["round_form"] = RoundForm()
+    context.update(extra)
+    return render("documents/page.html", "documents/_document.html", status, **context)
+
+
 @bp.get("/<int:document_id>")
 @login_required
 def show(document_id: int) -> tuple[str, int]:
-    document = _visible(document_id)
-    return render("documents/page.html", "documents/_document.html", document=document,
-                  history=history.entries(db(), document.id))
+    return document_page(_visible(document_id))
 
 
 def _filename(document: Document) -> str:
@@ -159,8 +172,14 @@ def pdf(document_id: int) -> Response:
     """The current revision as it stands: final when finalized, else signed so far, else as drafted or uploaded."""
     document = _visible(document_id)
     revision = documents.current_revision(db(), document)
-    data = revision.final_pdf or revision.pdf or revision.source_pdf
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=_filename(document),
+    return pdf_response(document, revision.final_pdf or revision.pdf or revision.source_pdf)
+
+
+def pdf_response(document: Document, data: bytes, *, suffix: str = "") -> Response:
+    """A PDF of `document` shown inline (or as a download with `?download=1`), never kept in any cache."""
+    name = _filename(document)
+    response = send_file(io.BytesIO(data), mimetype="application/pdf",
+                         download_name=name[:-4] + suffix + ".pdf" if suffix else name,
                          as_attachment=request.args.get("download") == "1")
     response.headers["Cache-Control"] = "private, no-store"
     return response
