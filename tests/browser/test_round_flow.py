@@ -34,7 +34,7 @@ from tests.signing.round_fixtures import (
     link_token,
     text_of,
 )
-from tests.support.live_round import act_fields, moscow_today, rq_worker, wait_until
+from tests.support.live_round import act_fields, code_after, moscow_today, rq_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -93,25 +93,12 @@ def _invitation_link(mail: MailSink, email: str) -> str:
     return link_token(message)
 
 
-def _code_after(mail: MailSink, email: str, before: int) -> str:
-    """The code in the first code mail to `email` after the first `before` mails (an invitation or a notice
-    delivered by the worker meanwhile is skipped)."""
-    def found() -> str | None:
-        for message in mail.to(email)[before:]:
-            if str(message["Subject"]).startswith("Код подтверждения"):
-                match = re.search(r"\b(\d{6})\b", text_of(message))
-                return match.group(1) if match else None
-        return None
-    code: str = wait_until(found, 30, f"a code mailed to {email}")
-    return code
-
-
 def _sign_here(page: Page, mail: MailSink, email: str) -> None:
     """On the signing page: ask for the code, type it from the mail, confirm."""
     before = len(mail.to(email))
     page.get_by_test_id("sign").click()
     expect(page.get_by_label("Код из письма")).to_be_visible()
-    page.get_by_label("Код из письма").fill(_code_after(mail, email, before))
+    page.get_by_label("Код из письма").fill(code_after(mail, email, before))
     page.get_by_test_id("confirm-sign").click()
     expect(page.get_by_test_id("outcome")).to_contain_text("Вы подписали документ", timeout=WAIT)
 
@@ -121,7 +108,7 @@ def _open_as_guest(context: BrowserContext, live_url: str, mail: MailSink, email
     before = len(mail.to(email))
     page.goto(f"{live_url}/s/{_invitation_link(mail, email)}")
     expect(page.get_by_test_id("code-sent")).to_contain_text(email[0] + "***@")
-    page.get_by_label("Код из письма").fill(_code_after(mail, email, before))
+    page.get_by_label("Код из письма").fill(code_after(mail, email, before))
     page.get_by_test_id("open-document").click()
     expect(page.get_by_test_id("pdf-viewer")).to_have_attribute("data-pdf-state", "ready", timeout=WAIT)
     return page

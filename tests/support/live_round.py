@@ -5,6 +5,7 @@ conditions rather than sleep."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +17,11 @@ from typing import Any
 from signing.clock import utcnow
 from signing.config import PROJECT_ROOT
 from signing.drafting import previous_month
+from tests.conftest import MailSink
 from tests.signing.drafting.examples import ENTREPRENEUR, SBERBANK, item
+from tests.signing.round_fixtures import text_of
 
-__all__ = ["act_fields", "moscow_today", "rq_worker", "wait_until"]
+__all__ = ["act_fields", "code_after", "moscow_today", "rq_worker", "wait_until"]
 
 VENV_BIN = Path(PROJECT_ROOT) / ".venv" / "bin"
 
@@ -51,6 +54,19 @@ def wait_until(condition: Callable[[], Any], timeout: float = 60, what: str = "c
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.1)
+
+
+def code_after(mail: MailSink, email: str, before: int) -> str:
+    """The code in the first code mail to `email` after its first `before` mails (an invitation or a notice
+    delivered by a worker meanwhile is skipped)."""
+    def found() -> str | None:
+        for message in mail.to(email)[before:]:
+            match = re.search(r"\b(\d{6})\b", text_of(message))
+            if str(message["Subject"]).startswith("Код подтверждения") and match:
+                return match.group(1)
+        return None
+    code: str = wait_until(found, 30, f"a code mailed to {email}")
+    return code
 
 
 @contextmanager

@@ -329,16 +329,16 @@ def test_the_link_asks_a_guest_for_the_code_mailed_to_their_masked_address(
 
 
 def test_a_wrong_code_counts_and_says_how_many_tries_are_left(sent: Round, app: Flask, engine: Engine) -> None:
-    time_machine.travel(NOW + timedelta(minutes=2), tick=True).start()  # a new code may go a minute after the last
-    browser = app.test_client()
-    page = browser.get(f"/s/{sent.guest_link}").get_data(as_text=True)
-    wrong = browser.post(f"/s/{sent.guest_link}", data={"code": "000000", "csrf_token": csrf_from(page)})
-    html = wrong.get_data(as_text=True)
-    assert wrong.status_code == 422 and 'data-field-error="code"' in html and "Осталось попыток: 4" in html
-    assert "podpisant_guest_" not in str(wrong.headers.getlist("Set-Cookie"))
-    garbage = browser.post(f"/s/{sent.guest_link}", data={"code": "abc", "csrf_token": csrf_from(page)})
-    assert garbage.status_code == 422 and "Введите 6 цифр из письма." in garbage.get_data(as_text=True)
-    assert browser.get(f"/sign/{sent.guest_id}").status_code == 404
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=True):  # a new code may go a minute after the last
+        browser = app.test_client()
+        page = browser.get(f"/s/{sent.guest_link}").get_data(as_text=True)
+        wrong = browser.post(f"/s/{sent.guest_link}", data={"code": "000000", "csrf_token": csrf_from(page)})
+        html = wrong.get_data(as_text=True)
+        assert wrong.status_code == 422 and 'data-field-error="code"' in html and "Осталось попыток: 4" in html
+        assert "podpisant_guest_" not in str(wrong.headers.getlist("Set-Cookie"))
+        garbage = browser.post(f"/s/{sent.guest_link}", data={"code": "abc", "csrf_token": csrf_from(page)})
+        assert garbage.status_code == 422 and "Введите 6 цифр из письма." in garbage.get_data(as_text=True)
+        assert browser.get(f"/sign/{sent.guest_id}").status_code == 404
 
 
 def test_the_guest_session_opens_this_signatory_only_and_marks_the_document_viewed(
