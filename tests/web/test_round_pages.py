@@ -368,6 +368,34 @@ def test_a_signatory_with_an_account_goes_straight_in_from_the_link(sent: Round,
     assert 'data-testid="round-actions"' not in document_page  # the initiator's buttons are not his
 
 
+def test_asking_for_another_code_within_a_minute_is_refused_with_the_wait(sent: Round, app: Flask,
+                                                                            mail: MailSink) -> None:
+    browser = app.test_client()
+    page = browser.get(f"/s/{sent.guest_link}").get_data(as_text=True)
+    assert "новый можно запросить через" in page  # the admission code went out moments ago
+    before = len(mail.to(GUEST))
+    again = browser.post(f"/s/{sent.guest_link}/code", data={"csrf_token": csrf_from(page)})
+    assert again.status_code == 429 and 'data-error-code="CODE-COOLDOWN"' in again.get_data(as_text=True)
+    sign_code = _post(sent.guest, f"/sign/{sent.guest_id}/code", {}, token_from=f"/sign/{sent.guest_id}")
+    assert sign_code.status_code == 200
+    twice = _post(sent.guest, f"/sign/{sent.guest_id}/code", {}, token_from=f"/sign/{sent.guest_id}")
+    assert twice.status_code == 200 and "Новый можно запросить через" in twice.get_data(as_text=True)
+    assert 'name="code"' in twice.get_data(as_text=True)  # the code sent a moment ago can still be typed
+    assert len(mail.to(GUEST)) == before + 1  # one signing code, nothing more
+
+
+def test_in_turn_order_only_the_first_is_invited_and_the_next_waits(
+    maria: WebUser, engine: Engine, mail: MailSink, redis: Redis[bytes]
+) -> None:
+    document_id = _draft(maria)
+    response = _send(maria, document_id, [("Первый Гость", GUEST), ("Второй Гость", OTHER_GUEST)], order="sequential")
+    assert response.status_code == 303
+    run_jobs(redis)
+    assert mail.to(GUEST) and not mail.to(OTHER_GUEST)
+    tracker = maria.client.get(f"/documents/{document_id}/tracker", headers=HX).get_data(as_text=True)
+    assert "По очереди" in tracker and "Ждёт очереди" in tracker and "Приглашение отправлено" in tracker
+
+
 def test_a_guest_session_ends_after_thirty_idle_minutes(sent: Round) -> None:
     with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
         response = sent.guest.get(f"/sign/{sent.guest_id}")
