@@ -38,7 +38,6 @@ from web.errors import ErrorInfo, error_response, field_message, form_failure, i
 from web.forms import ConfirmForm, ResendForm
 from web.htmx import render
 from web.login import current_account
-from web.rounds import deliver_soon
 from web.services import db, services
 from web.tracker import Tracker, account_matches
 
@@ -73,14 +72,16 @@ def _is_account_of(signatory: Signatory) -> bool:
     return bool(current_user.is_authenticated) and account_matches(current_account(), signatory)
 
 
-def _guest_token(signatory: Signatory) -> str | None:
+def _guest_token(signatory: Signatory, *, dead_is_error: bool = True) -> str | None:
     """This browser's live guest session for exactly this signatory; a dead one is an error page telling the
-    person to open their link again (and the cookie is dropped)."""
+    person to open their link again (and the cookie is dropped) — or, on that link itself, just no session."""
     token = request.cookies.get(_cookie(signatory.id))
     if not token:
         return None
     guest = rounds.guest_signatory(db(), token, now=utcnow())
     db().commit()
+    if guest is None and not dead_is_error:
+        return None
     if guest is None:
         response = error_response(info_for("GUEST-SESSION-EXPIRED"))
         response.delete_cookie(_cookie(signatory.id))
@@ -126,12 +127,16 @@ def _mail_admission_code(signatory: Signatory) -> tuple[Failure | None, str | No
 
 
 @bp.get("/s/<token>")
-def invitation(token: str) -> Response | tuple[str, int]:
+def invitation(token: str) -> Response:
     signatory = invitations.open(db(), token, now=utcnow())
-    if _is_account_of(signatory) or (request.cookies.get(_cookie(signatory.id)) and _guest_token(signatory)):
+    if _is_account_of(signatory) or _guest_token(signatory, dead_is_error=False):
         return redirect(_page_url(signatory), code=303)
     failure, notice = _mail_admission_code(signatory)
-    return _enter_page(token, signatory, ConfirmForm(formdata=None), failure, notice)
+    page, status = _enter_page(token, signatory, ConfirmForm(formdata=None), failure, notice)
+    response = Response(page, status, mimetype="text/html")
+    if request.cookies.get(_cookie(signatory.id)):  # a session that has ended
+        response.delete_cookie(_cookie(signatory.id))
+    return response
 
 
 @bp.post("/s/<token>")
@@ -229,9 +234,8 @@ def request_sign_code(signatory_id: int) -> tuple[str, int]:
 
 
 def _done(signatory: Signatory) -> Response:
-    """Signed or declined: commit, send the mail it wrote, and show the page as it now stands."""
+    """Signed or declined: commit (the mail it wrote leaves at once, `web.delivery`), show the page as it stands."""
     db().commit()
-    deliver_soon()
     return _go(_page_url(signatory))
 
 

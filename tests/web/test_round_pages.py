@@ -404,6 +404,18 @@ def test_a_guest_session_ends_after_thirty_idle_minutes(sent: Round) -> None:
     assert sent.guest.get(f"/sign/{sent.guest_id}").status_code == 404  # the cookie is gone with it
 
 
+def test_the_link_opened_again_after_the_session_ended_asks_for_a_new_code(sent: Round, mail: MailSink) -> None:
+    with time_machine.travel(NOW + timedelta(minutes=31), tick=True):
+        before = len(mail.to(GUEST))
+        again = sent.guest.get(f"/s/{sent.guest_link}")
+        assert again.status_code == 200 and 'name="code"' in again.get_data(as_text=True)
+        code = mail.last_code(GUEST, before + 1)  # a fresh code
+        admitted = sent.guest.post(f"/s/{sent.guest_link}",
+                                   data={"code": code, "csrf_token": csrf_from(again.get_data(as_text=True))})
+        assert admitted.status_code == 303
+        assert sent.guest.get(f"/sign/{sent.guest_id}").status_code == 200
+
+
 def test_leaving_ends_the_guest_session(sent: Round) -> None:
     response = _post(sent.guest, f"/sign/{sent.guest_id}/leave", {}, token_from=f"/sign/{sent.guest_id}")
     assert response.status_code == 303
