@@ -4,14 +4,11 @@ revision), and download the final PDF and the certificate of completion. Someone
 from __future__ import annotations
 
 import json
-import logging
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from redis.exceptions import RedisError
-from rq import Queue
 from werkzeug.wrappers import Response
 
 from signing import completion, documents, rounds
@@ -29,7 +26,6 @@ from signing.errors import (
     RoundClosed,
     ValidationFailed,
 )
-from signing.finalization import QUEUE
 from signing.models import Document, DocumentStatus
 from web.documents import _go, _today, document_page, pdf_response
 from web.draft_form import VAT_RATES, DraftForm
@@ -41,22 +37,11 @@ from web.services import db, services
 from web.tracker import Tracker
 from web.verify import read_upload
 
-__all__ = ["DELIVER_JOB", "bp", "deliver_soon"]
+__all__ = ["bp"]
 
 bp = Blueprint("rounds", __name__, url_prefix="/documents")
-log = logging.getLogger("podpisant.rounds")
-DELIVER_JOB = "signing.jobs.deliver_outbox"
 Failure = tuple[ErrorInfo, str]
 EDITABLE = (DocumentStatus.DRAFT, DocumentStatus.IN_SIGNING)
-
-
-def deliver_soon() -> None:
-    """Mail this request wrote to the outbox goes now, not at the next minute's rq cron tick (which still
-    catches it when Redis is down)."""
-    try:
-        Queue(QUEUE, connection=services().redis).enqueue(DELIVER_JOB)
-    except RedisError:
-        log.warning("could not enqueue outbox delivery; rq cron will send it", exc_info=True)
 
 
 def _mine(document_id: int) -> Document:
@@ -120,7 +105,6 @@ def send(document_id: int) -> Response | tuple[str, int]:
         form.attach(errors)
         return _send_form_page(document, form, form_failure("FORM-INVALID"))
     db().commit()
-    deliver_soon()
     flash(_("Документ отправлен на подпись."), "success")
     return _go(_page_url(document_id))
 
@@ -156,7 +140,6 @@ def remind(document_id: int) -> Response:
         _refusal(exc)
         return _go(_page_url(document_id))
     db().commit()
-    deliver_soon()
     if count:
         flash(_("Отправлено напоминаний: %(n)s.", n=count), "success")
     else:
@@ -175,7 +158,6 @@ def withdraw(document_id: int) -> Response:
         _refusal(exc)
         return _go(_page_url(document_id))
     db().commit()
-    deliver_soon()
     flash(_("Документ отозван. Подписанты получат письмо об этом."), "success")
     return _go(_page_url(document_id))
 
@@ -246,8 +228,7 @@ def edit(document_id: int) -> Response | tuple[str, int]:
         return _edit_page(document, form, form_failure("FORM-INVALID"), file_error=field_message(exc))
     db().commit()
     if document.status == DocumentStatus.IN_SIGNING:
-        deliver_soon()
-        flash(_("Документ изменён: создана новая редакция, подписанты получат письмо."), "success")
+            flash(_("Документ изменён: создана новая редакция, подписанты получат письмо."), "success")
     else:
         flash(_("Черновик сохранён."), "success")
     return _go(_page_url(document_id))

@@ -1,4 +1,5 @@
-"""The process-wide handles the app hands to views: settings, engine, Redis, mailer, code rules."""
+"""The process-wide handles the app hands to views: settings, engine, Redis, mailer, code rules. The request's
+sessions enqueue outbox delivery after a commit that wrote mail (`web.delivery`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from signing.codes import CodePolicy
 from signing.config import Settings
 from signing.db import create_db_engine
 from signing.mail import Mailer, mailer_from_settings
+from web.delivery import watch_outbox
 
 __all__ = ["Services", "db", "services"]
 
@@ -32,7 +34,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         engine = create_db_engine(settings.effective_database_url)
-        return cls(
+        found = cls(
             settings=settings,
             engine=engine,
             session_factory=sessionmaker(engine, expire_on_commit=False),
@@ -44,6 +46,8 @@ class Services:
                 resend_after=timedelta(seconds=settings.code_resend_seconds),
             ),
         )
+        watch_outbox(found.session_factory, lambda: found.redis)
+        return found
 
     @property
     def redis(self) -> Redis[bytes]:

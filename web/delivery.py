@@ -1,0 +1,87 @@
+"""Mail written by a request leaves now, not at the next minute's `rq cron` tick.
+
+The request's sessions note when a flush inserts outbox rows; when that transaction commits, a delivery job is put
+on the RQ queue. One waiting job is enough for any number of commits (it runs after them and sends every due row),
+so the job has a fixed id and is enqueued only when no job of that id is waiting. While one runs (it may have
+read the outbox before this commit), a second fixed id takes the turn. Redis being down costs only promptness: the
+rows are committed, and the every-minute tick sends them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, sessionmaker
+
+from signing.finalization import QUEUE
+from signing.models import OutboxMessage
+
+__all__ = ["DELIVER_JOB", "JOB_IDS", "deliver_soon", "watch_outbox"]
+
+log = logging.getLogger("podpisant.delivery")
+DELIVER_JOB = "signing.jobs.deliver_outbox"
+JOB_IDS = ("deliver-outbox-now", "deliver-outbox-again")
+"""The delivery job's fixed ids: the first normally, the second while a run of the first is under way."""
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+RUNNING = frozenset({JobStatus.STARTED, JobStatus.CREATED})
+_WROTE_MAIL = "podpisant.outbox_written"
+ATTEMPTS = 3
+
+
+def _enqueue_under(queue: Queue, job_id: str) -> bool:
+    """True when a delivery job under `job_id` will start after this moment (ours or one already waiting);
+    False when a job of that id is running now."""
+    for _ in range(ATTEMPTS):
+        try:
+            queue.enqueue(DELIVER_JOB, job_id=job_id, unique=True, description="deliver the outbox now")
+            return True
+        except DuplicateJobError:
+            try:
+                job = Job.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:  # it ended and was removed meanwhile: try again
+                continue
+            status = job.get_status(refresh=False)
+            if status in WAITING:
+                return True
+            if status in RUNNING:
+                return False
+            job.delete()  # a finished or failed run: its id is free for the next one
+    return False
+
+
+def deliver_soon(redis: Redis[bytes]) -> None:
+    """Make sure a delivery job starts after now; logs (never raises) when Redis cannot be reached."""
+    try:
+        queue = Queue(QUEUE, connection=redis)
+        if not any(_enqueue_under(queue, job_id) for job_id in JOB_IDS):
+            log.info("outbox delivery jobs are all running; rq cron sends what they missed")
+    except RedisError:
+        log.warning("could not enqueue outbox delivery; rq cron will send it within a minute", exc_info=True)
+
+
+def _note_outbox_rows(session: Session, _flush: UOWTransaction) -> None:
+    if any(isinstance(row, OutboxMessage) for row in session.new):
+        session.info[_WROTE_MAIL] = True
+
+
+def watch_outbox(factory: sessionmaker[Session], redis: Callable[[], Redis[bytes]]) -> None:
+    """Sessions made by `factory` enqueue delivery after each commit that wrote outbox rows."""
+
+    def after_commit(session: Session) -> None:
+        if session.get_nested_transaction() is None and session.info.pop(_WROTE_MAIL, False):
+            deliver_soon(redis())
+
+    def after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+        if previous.parent is None:  # the whole transaction, not a savepoint inside it
+            session.info.pop(_WROTE_MAIL, None)
+
+    event.listen(factory, "after_flush", _note_outbox_rows)
+    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_soft_rollback", after_soft_rollback)
