@@ -19,7 +19,7 @@ from signing.errors import (
     InvalidCredentials,
     ValidationFailed,
 )
-from signing.models import User
+from signing.models import Signatory, User
 
 __all__ = [
     "PD_CONSENT_VERSION",
@@ -27,6 +27,7 @@ __all__ = [
     "authenticate",
     "confirm_email",
     "find_by_login",
+    "link_signatories",
     "normalize_email",
     "normalize_phone",
     "register",
@@ -141,14 +142,29 @@ def register(
 
 
 def confirm_email(session: Session, policy: codes.CodePolicy, user_id: int, entered: str) -> User:
-    """Mark the address confirmed when the code matches (attempts are counted otherwise)."""
+    """Mark the address confirmed when the code matches (attempts are counted otherwise), and link the signatory
+    places held under that address to the account."""
     user = session.get(User, user_id)
     if user is None:
         raise InvalidCredentials()
     if not user.is_confirmed:
         codes.verify_code(session, policy, user_id, codes.EMAIL_CONFIRM, entered)
         user.email_confirmed_at = utcnow()
+        link_signatories(session, user)
     return user
+
+
+def link_signatories(session: Session, user: User) -> int:
+    """Give a confirmed account the signatory places held under its address without an account (a counterparty
+    who signed as a guest, then registered): those documents are its own from now on. Returns how many."""
+    if not user.is_confirmed:
+        return 0
+    places = session.scalars(
+        select(Signatory).where(func.lower(Signatory.email) == user.email.lower(), Signatory.user_id.is_(None))
+    ).all()
+    for signatory in places:
+        signatory.user_id = user.id
+    return len(places)
 
 
 def find_by_login(session: Session, login: str) -> User | None:

@@ -23,7 +23,7 @@ from PIL import Image
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.selectable import Select
 
 from signing import history
@@ -57,12 +57,15 @@ __all__ = [
     "add_attachment",
     "apply_draft",
     "archive_months",
+    "attachments",
     "create_from_form",
     "create_from_upload",
     "current_revision",
     "ensure_period_free",
+    "get_attachment",
     "get_for_initiator",
     "get_visible",
+    "replace_upload",
     "update_draft",
     "visible_documents",
 ]
@@ -149,6 +152,23 @@ def update_draft(
     return document
 
 
+def replace_upload(
+    session: Session, document: Document, pdf: bytes, *, settings: Settings, now: datetime, ip: str | None
+) -> Document:
+    """Put another PDF in place of an uploaded draft's (DocumentNotEditable once it was sent, or for drafts from the
+    form); the specific PdfRejected leaves the stored draft as it was."""
+    if document.status != DocumentStatus.DRAFT or document.source != "upload":
+        raise DocumentNotEditable(document.status)
+    facts = inspect_pdf(pdf, PdfLimits.from_settings(settings))
+    revision = current_revision(session, document)
+    revision.source_pdf = pdf
+    revision.source_sha256 = _sha256(pdf)
+    document.updated_at = now
+    _record(session, document, "edited", now=now, ip=ip, revision_sha256=revision.source_sha256,
+            details={"source": "upload", "pages": facts.page_count})
+    return document
+
+
 def add_attachment(
     session: Session, document: Document, *, filename: str, data: bytes, now: datetime, ip: str | None
 ) -> Attachment:
@@ -165,6 +185,22 @@ def add_attachment(
     _record(session, document, "attachment_added", now=now, ip=ip, revision_sha256=None,
             details={"attachment_id": attachment.id, "filename": attachment.filename, "sha256": sha})
     return attachment
+
+
+def attachments(session: Session, document: Document) -> list[Attachment]:
+    """The document's supporting files in the order they were added, without their bytes (loaded on access)."""
+    query = (select(Attachment).where(Attachment.document_id == document.id)
+             .options(defer(Attachment.data)).order_by(Attachment.id))
+    return list(session.scalars(query))
+
+
+def get_attachment(session: Session, document: Document, attachment_id: int) -> Attachment:
+    """One supporting file of `document`; DocumentNotFound for any other id, another document's file included."""
+    found = session.scalars(select(Attachment).where(Attachment.id == attachment_id,
+                                                     Attachment.document_id == document.id)).first()
+    if found is None:
+        raise DocumentNotFound(f"{document.id}/attachments/{attachment_id}")
+    return found
 
 
 def current_revision(session: Session, document: Document) -> Revision:

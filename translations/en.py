@@ -523,6 +523,28 @@ EN = {
     "Открыл документ": "Opened the document",
     "Подписал": "Signed",
     "Отказался": "Declined",
+    # drafts' attachments and edits, the history chain, an account after signing as a guest
+    "Вложения": "Attachments",
+    "%(n)s КБ": "%(n)s KB",
+    "Вложений пока нет.": "No attachments yet.",
+    "Приложить файл": "Attach a file",
+    "PDF или JPG до 5 МБ. Вложения идут вместе с документом, но не подписываются.":
+        "PDF or JPG up to 5 MB. Attachments travel with the document but are not signed.",
+    "Приложить": "Attach",
+    "Заменить PDF": "Replace the PDF",
+    "История не изменялась": "The history has not been altered",
+    "Цепочка истории нарушена на записи %(n)s": "The history chain is broken at entry %(n)s",
+    "С учётной записью этот документ будет в вашем кабинете, а следующие вы откроете без кода из письма.":
+        "With an account this document stays in your cabinet, and you open the next ones without a code from an email.",
+    "Создать учётную запись": "Create an account",
+    "У вас уже есть учётная запись с этим адресом: войдите, и документ будет в вашем кабинете.":
+        "You already have an account with this address: log in and the document will be in your cabinet.",
+    "Вложение добавлено.": "The attachment has been added.",
+    "Приложить можно только PDF или JPG.": "Only a PDF or a JPG can be attached.",
+    "Файл больше 5 МБ: уменьшите его или разделите на части.":
+        "The file is larger than 5 MB: make it smaller or split it into parts.",
+    "Файл повреждён или не читается целиком.": "The file is damaged or cannot be read in full.",
+    "PDF защищён паролем: приложите его без пароля.": "The PDF is password-protected: attach it without the password.",
 }
 
 

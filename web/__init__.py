@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from web import (
         accounts,
+        attachments,
         cabinet,
         dev,
         display,
@@ -95,8 +96,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_filters(app, settings)
     display.init_app(app)
     tracker.init_app(app)
-    for blueprint in (accounts.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp, i18n.bp,
-                      pki.bp, verify.bp):
+    for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
+                      i18n.bp, pki.bp, verify.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

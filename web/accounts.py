@@ -29,11 +29,13 @@ from web.i18n import safe_next
 from web.login import sign_in, sign_out
 from web.services import db, services
 
-__all__ = ["bp"]
+__all__ = ["REGISTER_EMAIL", "bp"]
 
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("podpisant.accounts")
 PENDING = "pending_user_id"
+REGISTER_EMAIL = "register_email"
+"""The address a counterparty who signed as a guest registers with (`web.signing_page`): the form starts with it."""
 Failure = tuple[ErrorInfo, str]
 
 
@@ -58,7 +60,8 @@ def _send_code(user: User, plain: str) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Response | tuple[str, int]:
-    form = RegistrationForm()
+    prefilled = session.get(REGISTER_EMAIL)
+    form = RegistrationForm(data={"email": prefilled} if isinstance(prefilled, str) else None)
     failure: Failure | None = None
     if form.validate_on_submit():
         data = accounts.Registration(
@@ -78,6 +81,7 @@ def register() -> Response | tuple[str, int]:
             db().rollback()
             failure = _failure("MAIL-UNAVAILABLE")
         else:
+            session.pop(REGISTER_EMAIL, None)
             session[PENDING] = user.id
             return redirect(url_for(".confirm"))
     elif request.method == "POST":

@@ -144,10 +144,14 @@ def _visible(document_id: int) -> Document:
 
 
 def document_page(document: Document, status: int = 200, **extra: Any) -> tuple[str, int]:
-    """The document page (or its fragment for htmx): the PDF, the history, and the round — the send form on
-    the initiator's draft, the tracker once it is sent. `extra` overrides the context (a send form with errors)."""
+    """The document page (or its fragment for htmx): the PDF, its attachments, the history and whether its chain
+    holds, and the round — the send form on the initiator's draft, the tracker once it is sent. `extra` overrides
+    the context (a send form or an attachment with errors)."""
     account = current_account()
     context: dict[str, Any] = {"document": document, "history": history.entries(db(), document.id),
+                               "chain": history.verify_chain(db(), document.id),
+                               "attachments": documents.attachments(db(), document),
+                               "attachment_failure": None, "attachment_error": None,
                                "tracker": Tracker.of(db(), document, account), "round_form": None, "failure": None}
     if document.status == DocumentStatus.DRAFT and document.initiator_id == account.id:
         context["round_form"] = RoundForm()

@@ -202,6 +202,11 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
     "CODE-PURPOSE-INVALID": _l("Код запрошен не для того действия: обновите страницу."),
     "DECLINE-REASON-REQUIRED": _l("Напишите причину отказа: её увидят все участники."),
     "DECLINE-REASON-TOO-LONG": _l("Причина слишком длинная: не больше %(limit)s знаков."),
+    # supporting files (signing.documents.add_attachment)
+    "ATTACHMENT-INVALID:type": _l("Приложить можно только PDF или JPG."),
+    "ATTACHMENT-INVALID:size": _l("Файл больше 5 МБ: уменьшите его или разделите на части."),
+    "ATTACHMENT-INVALID:corrupt": _l("Файл повреждён или не читается целиком."),
+    "ATTACHMENT-INVALID:encrypted": _l("PDF защищён паролем: приложите его без пароля."),
 }
 
 

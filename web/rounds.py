@@ -167,7 +167,7 @@ def withdraw(document_id: int) -> Response:
 
 def _editable(document_id: int) -> Document:
     document = _mine(document_id)
-    if document.status not in EDITABLE or (document.status == DocumentStatus.DRAFT and document.source != "form"):
+    if document.status not in EDITABLE:
         raise DocumentNotEditable(document.status)
     return document
 
@@ -189,18 +189,25 @@ def edit_form(document_id: int) -> tuple[str, int]:
     return _edit_page(document, form, None)
 
 
+def _new_pdf() -> bytes:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise FieldError("file", "REQUIRED")
+    return read_upload(upload, services().settings.pdf_max_bytes)
+
+
 def _apply_edit(document: Document, form: DraftForm | None) -> None:
-    """The draft re-rendered in place, or — once sent — a new revision (every signatory told)."""
+    """A draft changed in place (re-rendered, or its upload replaced), or — once sent — a new revision (every
+    signatory told)."""
     settings, now, ip = services().settings, utcnow(), request.remote_addr
-    if form is not None and document.status == DocumentStatus.DRAFT:
+    draft = document.status == DocumentStatus.DRAFT
+    if form is not None and draft:
         documents.update_draft(db(), document, form.data(), today=_today(), now=now, ip=ip)
         return
-    pdf = None
-    if form is None:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise FieldError("file", "REQUIRED")
-        pdf = read_upload(upload, settings.pdf_max_bytes)
+    pdf = None if form is not None else _new_pdf()
+    if pdf is not None and draft:
+        documents.replace_upload(db(), document, pdf, settings=settings, now=now, ip=ip)
+        return
     rounds.edit(db(), document, current_account(), data=form.data() if form else None, pdf=pdf, settings=settings,
                 today=_today(), now=now, ip=ip)
 

@@ -9,9 +9,10 @@ is `Referrer-Policy: no-referrer` (the token must not travel in a Referer) and `
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from signing import completion, documents, invitations, rounds
@@ -31,8 +32,10 @@ from signing.errors import (
     RoundClosed,
     SigningFailed,
 )
-from signing.models import Signatory, User
+from signing.models import Signatory, SignatoryState, User
 from signing.rounds import DECLINE_REASON_MAX
+from web.accounts import REGISTER_EMAIL
+from web.attachments import attachment_response
 from web.documents import _go, pdf_response
 from web.errors import ErrorInfo, error_response, field_message, form_failure, info_for
 from web.forms import ConfirmForm, ResendForm
@@ -192,7 +195,8 @@ def _sign_page(signatory: Signatory, status: int = 200, **state: object) -> tupl
         "signatory": signatory, "document": document, "email": masked_email(signatory.email),
         "initiator": db().get(User, document.initiator_id),
         "tracker": Tracker.of(db(), document, current_account() if _is_account_of(signatory) else None),
-        "guest": not _is_account_of(signatory), "code_requested": False, "failure": None, "notice": None,
+        "guest": not _is_account_of(signatory), "attachments": documents.attachments(db(), document),
+        "account_offer": _account_offer(signatory), "code_requested": False, "failure": None, "notice": None,
         "code_error": None, "reason": "", "reason_error": None, "reason_max": DECLINE_REASON_MAX,
     }
     context.update(state)
@@ -296,6 +300,26 @@ def leave(signatory_id: int) -> Response:
     return response
 
 
+# ---------------------------------------------------------------- an account afterwards
+
+
+def _account_offer(signatory: Signatory) -> str | None:
+    """After signing or declining as a guest: «register» (no account holds the address yet) or «login»."""
+    if _is_account_of(signatory) or signatory.state not in (SignatoryState.SIGNED, SignatoryState.DECLINED):
+        return None
+    taken = db().scalar(select(User.id).where(func.lower(User.email) == signatory.email.lower()))
+    return "login" if taken is not None else "register"
+
+
+@bp.get("/sign/<int:signatory_id>/account")
+def create_account(signatory_id: int) -> Response:
+    """The registration form, starting with this signatory's address (kept in the session, not in a URL); the
+    confirmed account then holds this document (`signing.accounts.link_signatories`)."""
+    signatory = _signatory(signatory_id)
+    session[REGISTER_EMAIL] = signatory.email
+    return redirect(url_for("accounts.register"), code=303)
+
+
 # ---------------------------------------------------------------- downloads
 
 
@@ -305,6 +329,13 @@ def pdf(signatory_id: int) -> Response:
     signatory = _signatory(signatory_id)
     revision = documents.current_revision(db(), signatory.document)
     return pdf_response(signatory.document, revision.final_pdf or revision.pdf or revision.source_pdf)
+
+
+@bp.get("/sign/<int:signatory_id>/attachments/<int:attachment_id>")
+def attachment(signatory_id: int, attachment_id: int) -> Response:
+    """A supporting file of this signatory's document."""
+    signatory = _signatory(signatory_id)
+    return attachment_response(documents.get_attachment(db(), signatory.document, attachment_id))
 
 
 @bp.get("/sign/<int:signatory_id>/final.pdf")
