@@ -65,6 +65,8 @@ def _enqueue(redis_url: str, jobs: dict[str, int]) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:  # SQLAlchemy fires this for a released savepoint too
+        return
     pending: dict[str, dict[str, int]] = session.info.pop(_PENDING, {})
     for redis_url, jobs in pending.items():
         _enqueue(redis_url, jobs)

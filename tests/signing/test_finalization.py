@@ -71,6 +71,18 @@ def test_the_last_signature_enqueues_finalization_only_once_it_is_committed(
     assert queue.job_ids == [finalization.job_id(document.id, 1)]
 
 
+def test_a_savepoint_released_after_the_last_signature_does_not_enqueue_before_the_commit(
+    session: Session, settings: Settings, mail: MailSink, redis: Redis
+) -> None:
+    document = _last_signature_uncommitted(session, settings, mail)
+    queue = Queue("default", connection=redis)
+    with session.begin_nested():
+        pass
+    assert queue.job_ids == []
+    session.commit()
+    assert queue.job_ids == [finalization.job_id(document.id, 1)]
+
+
 def test_a_last_signature_that_is_rolled_back_enqueues_nothing(
     session: Session, settings: Settings, mail: MailSink, redis: Redis
 ) -> None:
