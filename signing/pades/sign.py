@@ -11,6 +11,7 @@ import asyncio
 import atexit
 import hashlib
 import io
+import re
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -48,19 +50,28 @@ from signing.errors import (
 from signing.pades import cms as cms_parts
 from signing.pades.identity import SignerIdentity, SigningKey
 from signing.pades.stamp import MOSCOW, stamp_style, stamp_text_params
+from signing.pades.timestamps import GENEROUS_TOKEN_ALLOWANCE, token_allowance
 from signing.pades.trust import to_asn1_cert
 
 T = TypeVar("T")
 
 __all__ = [
     "MOSCOW", "Appearance", "KeySigner", "common_name", "default_appearance", "ensure_can_sign", "field_states",
-    "reserved_size", "run_pyhanko", "sign_field", "signature_meta",
+    "reserved_size", "run_pyhanko", "sign_field", "signature_allowance", "signature_meta",
 ]
 
-TIMESTAMP_TOKEN_ALLOWANCE = 6144
-"""Bytes kept for the TSA's token (its certificates included); a production TSA's chain is well under this."""
+TIMESTAMP_TOKEN_ALLOWANCE = GENEROUS_TOKEN_ALLOWANCE
+"""Bytes kept for a TSA's token when its size is not known (its certificates included)."""
 SIGNATURE_ALLOWANCE = 2048
-"""Bytes for the CMS structure, signed attributes and the signature value itself."""
+"""Bytes for the CMS structure, signed attributes and the signature value, when the signer is not known."""
+CMS_STRUCTURE_ALLOWANCE = 512
+"""Bytes of a SignerInfo and its SignedData besides the certificates, the issuer's name, the signature value and
+the timestamp token: version, algorithms, the three signed attributes, the wrappers (~380 bytes measured)."""
+_TOO_SMALL = "Final ByteRange payload larger than expected"
+"""How pyHanko's SigningError starts when the signature container did not fit the space reserved for it."""
+_REQUIRED = re.compile(r"required (\d+) bytes")
+RETRY_MARGIN = 1024
+"""Bytes added on the second attempt after a container did not fit (the next token may be a little longer)."""
 
 
 class KeySigner(signers.Signer):
@@ -152,10 +163,29 @@ def default_appearance(certificate: x509.Certificate, tz: ZoneInfo = MOSCOW) -> 
     return Appearance(stamp_style(tz), stamp_text_params(certificate, tz=tz))
 
 
-def reserved_size(certificate: x509.Certificate, chain: Sequence[x509.Certificate]) -> int:
-    """Hex digits to reserve for the signature container: the certificates it embeds plus fixed allowances."""
+def reserved_size(
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    *,
+    timestamp_allowance: int = TIMESTAMP_TOKEN_ALLOWANCE,
+    signature_allowance: int = SIGNATURE_ALLOWANCE,
+) -> int:
+    """Hex digits to reserve for the signature container: the certificates it embeds plus the allowances."""
     certs = sum(len(c.public_bytes(Encoding.DER)) for c in (certificate, *chain))
-    return 2 * (certs + TIMESTAMP_TOKEN_ALLOWANCE + SIGNATURE_ALLOWANCE)
+    return 2 * (certs + timestamp_allowance + signature_allowance)
+
+
+def signature_allowance(certificate: x509.Certificate) -> int:
+    """Bytes for the CMS around the certificates and the token when `certificate`'s key signs: the structure, the
+    issuer's name (in the SignerInfo) and the longest signature value of the key."""
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        value = (key.key_size + 7) // 8
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        value = 2 * ((key.curve.key_size + 7) // 8) + 9  # DER SEQUENCE of two INTEGERs, each maybe one byte longer
+    else:
+        return SIGNATURE_ALLOWANCE
+    return CMS_STRUCTURE_ALLOWANCE + len(certificate.issuer.public_bytes()) + value
 
 
 def ensure_can_sign(
@@ -204,21 +234,55 @@ def sign_field(
 ) -> bytes:
     """Sign `field_name` of `pdf` as an incremental update; the first signature of the document certifies it."""
     ensure_can_sign(identity.certificate, now=now or utcnow(), crl=crl)
+    appearance = appearance or default_appearance(identity.certificate)
+    reserved = reserved_size(
+        identity.certificate, identity.chain, timestamp_allowance=token_allowance(timestamper),
+        signature_allowance=signature_allowance(identity.certificate),
+    )
+    try:
+        return _sign_once(pdf, field_name, identity, timestamper, appearance, reserved)
+    except _ReservationTooSmall as exc:
+        # The token was larger than its allowance said (an HTTP TSA's allowance has learnt its size by now):
+        # sign again with at least twice the space rather than write a broken file.
+        enlarged = max(2 * reserved, exc.required + 2 * RETRY_MARGIN, reserved_size(
+            identity.certificate, identity.chain, timestamp_allowance=token_allowance(timestamper),
+            signature_allowance=signature_allowance(identity.certificate) + RETRY_MARGIN,
+        ))
+        try:
+            return _sign_once(pdf, field_name, identity, timestamper, appearance, enlarged)
+        except _ReservationTooSmall as again:
+            raise SigningFailed(f"could not sign field {field_name!r}: {again}") from again
+
+
+class _ReservationTooSmall(Exception):
+    """The signature container did not fit the space reserved for it in the file."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        found = _REQUIRED.search(message)
+        self.required = int(found.group(1)) if found else 0
+        """Hex digits the container needed, as pyHanko reported them (0 when it did not say)."""
+
+
+def _sign_once(
+    pdf: bytes, field_name: str, identity: SignerIdentity, timestamper: TimeStamper, appearance: Appearance,
+    reserved: int,
+) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signature_meta(field_states(writer.prev), field_name, identity.certificate)
-    appearance = appearance or default_appearance(identity.certificate)
     pdf_signer = signers.PdfSigner(meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style)
     output = io.BytesIO()
-    run_pyhanko(
-        pdf_signer.async_sign_pdf(
-            writer,
-            existing_fields_only=True,
-            bytes_reserved=reserved_size(identity.certificate, identity.chain),
-            appearance_text_params=dict(appearance.text_params),
-            output=output,
-        ),
-        what=f"sign field {field_name!r}",
+    step = pdf_signer.async_sign_pdf(
+        writer, existing_fields_only=True, bytes_reserved=reserved,
+        appearance_text_params=dict(appearance.text_params), output=output,
     )
+    try:
+        run_pyhanko(step, what=f"sign field {field_name!r}")
+    except SigningFailed as exc:
+        cause = exc.__cause__
+        if isinstance(cause, SigningError) and str(cause).startswith(_TOO_SMALL):
+            raise _ReservationTooSmall(str(cause)) from cause
+        raise
     return output.getvalue()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,18 @@ from signing.pades import cms as cms_parts
 from signing.pades.trust import to_asn1_cert
 from signing.pki import load_dev_pki
 
-__all__ = ["InProcessTsa", "dev_timestamper", "make_timestamper"]
+__all__ = [
+    "GENEROUS_TOKEN_ALLOWANCE", "InProcessTsa", "SizedHttpTimeStamper", "dev_timestamper", "make_timestamper",
+    "token_allowance",
+]
+
+GENEROUS_TOKEN_ALLOWANCE = 6144
+"""Bytes kept for a token from a TSA whose tokens have not been seen yet (a production chain is well under this)."""
+TOKEN_MARGIN = 32
+"""Bytes over a measured token: its nonces (8 or 9 bytes each), GeneralizedTime's fraction (0–7 characters) and the
+lengths of the enclosing DER elements vary from one token to the next."""
+HTTP_TOKEN_MARGIN = 512
+"""Bytes over the largest token an HTTP TSA has returned (its tokens may carry optional fields or a renewed chain)."""
 
 
 DEV_TSA_POLICY = "1.3.6.1.4.1.4146.2.2"
@@ -50,6 +62,8 @@ class InProcessTsa(DummyTimeStamper):
         )
         tsa_name = asn1_x509.GeneralName(name="directory_name", value=self.tsa_cert.subject)
         self._tsa_name = cms_parts.der(0xA0, tsa_name.dump())  # TSTInfo's `tsa [0]`
+        self.token_allowance = len(self.token(bytes(32))) + TOKEN_MARGIN
+        """Bytes a token of this TSA takes at most: one measured token plus what varies between tokens."""
 
     async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
         if md_algorithm.lower() != "sha256":
@@ -106,6 +120,40 @@ def _hash(md_algorithm: str) -> hashes.HashAlgorithm:
     return {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[md_algorithm.lower()]
 
 
+class SizedHttpTimeStamper(HTTPTimeStamper):
+    """pyHanko's RFC 3161 client that remembers how large this TSA's tokens are, to reserve no more than needed.
+
+    Until a token has been seen the allowance is generous; then it is the largest token so far plus a margin
+    (no dry-run request per signature). Safe to share between threads.
+    """
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._largest = 0
+        self._lock = threading.Lock()
+
+    @property
+    def token_allowance(self) -> int:
+        """Bytes to reserve for this TSA's next token."""
+        with self._lock:
+            largest = self._largest
+        return largest + HTTP_TOKEN_MARGIN if largest else GENEROUS_TOKEN_ALLOWANCE
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        token = await super().async_timestamp(message_digest, md_algorithm)
+        size = len(token.dump())
+        with self._lock:
+            self._largest = max(self._largest, size)
+        return token
+
+
+def token_allowance(timestamper: TimeStamper) -> int:
+    """Bytes to reserve in a signature for `timestamper`'s token: exact for ours, generous for any other."""
+    if isinstance(timestamper, InProcessTsa | SizedHttpTimeStamper):
+        return timestamper.token_allowance
+    return GENEROUS_TOKEN_ALLOWANCE
+
+
 def dev_timestamper(certs_dir: Path, passphrase: bytes) -> TimeStamper:
     """An in-process TSA with the development RSA timestamping key (development and tests only)."""
     pki = load_dev_pki(certs_dir, passphrase)
@@ -117,5 +165,5 @@ def dev_timestamper(certs_dir: Path, passphrase: bytes) -> TimeStamper:
 def make_timestamper(tsa_url: str, certs_dir: Path, passphrase: bytes, timeout: int = 10) -> TimeStamper:
     """The configured TSA: RFC 3161 over HTTP when `tsa_url` is set, else the development one."""
     if tsa_url:
-        return HTTPTimeStamper(tsa_url, timeout=timeout)
+        return SizedHttpTimeStamper(tsa_url, timeout=timeout)
     return dev_timestamper(certs_dir, passphrase)

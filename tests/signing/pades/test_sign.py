@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import timedelta
 
 import pytest
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -17,8 +19,8 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from signing.clock import utcnow
 from signing.errors import CertificateNotValidNow, CertificateRevoked, SignatureFieldMissing, SignatureFieldTaken
 from signing.pades.sign import sign_field
-from signing.pades.timestamps import dev_timestamper
-from signing.pades.trust import dev_trust, validation_context
+from signing.pades.timestamps import InProcessTsa, dev_timestamper
+from signing.pades.trust import dev_trust, to_asn1_cert, validation_context
 from tests.support.pades import CERTS_DIR, PASSPHRASE, dev_pki, person_identity, plain_pdf, with_fields
 
 TSA = dev_timestamper(CERTS_DIR, PASSPHRASE)
@@ -91,3 +93,48 @@ def test_a_certificate_on_the_crl_cannot_sign() -> None:
     )
     with pytest.raises(CertificateRevoked):
         sign_field(with_fields(plain_pdf(), ["a"]), "a", identity, timestamper=TSA, crl=crl)
+
+
+def _contents(pdf: bytes) -> tuple[int, int]:
+    """The last signature's reserved /Contents bytes and the CMS actually written into them."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    contents = bytes(reader.embedded_signatures[-1].sig_object.raw_get("/Contents"))
+    return len(contents), len(cms.ContentInfo.load(contents).dump())  # the zero padding is not part of it
+
+
+class _CountingTsa(InProcessTsa):
+    """The development TSA, counting its tokens; its allowance can be set too small."""
+
+    tokens = 0
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        self.tokens += 1
+        return await super().async_timestamp(message_digest, md_algorithm)
+
+
+def _counting_tsa() -> _CountingTsa:
+    pki = dev_pki()
+    return _CountingTsa(tsa_cert=to_asn1_cert(pki.tsa_cert), tsa_key=pki.tsa_key)
+
+
+def test_the_space_reserved_for_the_signature_is_sized_from_the_certificates_and_the_tsa() -> None:
+    pdf = sign_field(with_fields(plain_pdf(), ["a"]), "a", person_identity(), timestamper=TSA)
+    reserved, used = _contents(pdf)
+    assert used <= reserved <= used + 1024, (reserved, used)
+
+
+def test_the_in_process_tsa_knows_how_large_its_tokens_are() -> None:
+    tsa = _counting_tsa()
+    sizes = {len(tsa.token(os.urandom(32))) for _ in range(50)}
+    assert max(sizes) <= tsa.token_allowance <= max(sizes) + 64
+
+
+def test_a_token_larger_than_its_allowance_makes_one_more_attempt_with_more_room_instead_of_a_broken_file() -> None:
+    tsa = _counting_tsa()
+    tsa.token_allowance = 100
+    pdf = sign_field(with_fields(plain_pdf(), ["a"]), "a", person_identity(), timestamper=tsa)
+    assert tsa.tokens == 2
+    (status,) = _statuses(pdf)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    reserved, used = _contents(pdf)
+    assert used <= reserved

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,10 +11,12 @@ import pytest
 from asn1crypto import keys as asn1_keys
 from asn1crypto import tsp
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import DummyTimeStamper
 
 from signing.errors import TimestampUnavailable
 from signing.pades import SignatorySlot, make_timestamper, prepare_for_round, sign_field, verify
+from signing.pades.timestamps import GENEROUS_TOKEN_ALLOWANCE, HTTP_TOKEN_MARGIN, token_allowance
 from signing.pades.trust import dev_trust, to_asn1_cert
 from tests.conftest import free_port
 from tests.support.pades import CERTS_DIR, PASSPHRASE, dev_pki, person_identity, plain_pdf
@@ -59,7 +62,9 @@ def tsa_url() -> Iterator[tuple[str, list[bytes]]]:
 def test_signatures_are_timestamped_by_the_configured_tsa_over_http(tsa_url: tuple[str, list[bytes]]) -> None:
     url, seen = tsa_url
     pdf = prepare_for_round(plain_pdf(), [SignatorySlot("a", "Иванова Мария Сергеевна")])
-    signed = sign_field(pdf, "a", person_identity(), timestamper=make_timestamper(url, CERTS_DIR, PASSPHRASE))
+    timestamper = make_timestamper(url, CERTS_DIR, PASSPHRASE)
+    assert token_allowance(timestamper) == GENEROUS_TOKEN_ALLOWANCE, "nothing is known of its tokens yet"
+    signed = sign_field(pdf, "a", person_identity(), timestamper=timestamper)
     assert len(seen) == 1, "exactly one RFC 3161 request per signature (no dry run)"
     report = verify(signed, trust=dev_trust(CERTS_DIR, PASSPHRASE))
     assert report.verdict == "valid", report.to_dict()
@@ -71,3 +76,17 @@ def test_a_tsa_that_does_not_answer_fails_the_signature_cleanly() -> None:
     down = make_timestamper(f"http://127.0.0.1:{free_port()}/tsp", CERTS_DIR, PASSPHRASE, timeout=2)
     with pytest.raises(TimestampUnavailable, match="timestamp authority"):
         sign_field(pdf, "a", person_identity(), timestamper=down)
+
+
+def test_the_space_for_an_http_tsas_token_follows_the_largest_token_it_returned(
+    tsa_url: tuple[str, list[bytes]],
+) -> None:
+    url, _seen = tsa_url
+    timestamper = make_timestamper(url, CERTS_DIR, PASSPHRASE)
+    slots = [SignatorySlot("a", "Иванова Мария Сергеевна"), SignatorySlot("b", "Петров Пётр Петрович")]
+    first = sign_field(prepare_for_round(plain_pdf(), slots), "a", person_identity(), timestamper=timestamper)
+    (signature,) = PdfFileReader(io.BytesIO(first)).embedded_signatures
+    token = signature.signer_info["unsigned_attrs"][0]["values"][0]
+    assert token_allowance(timestamper) == len(token.dump()) + HTTP_TOKEN_MARGIN < GENEROUS_TOKEN_ALLOWANCE
+    second = sign_field(first, "b", person_identity(), timestamper=timestamper)
+    assert verify(second, trust=dev_trust(CERTS_DIR, PASSPHRASE)).verdict == "valid"
