@@ -65,8 +65,8 @@ def server(job_environment: Settings, tmp_path: Path, redis: Redis[bytes]) -> It
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(f"{url}/login", timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(f"{url}/login", timeout=5).status_code == 200
+    except requests.RequestException:  # not listening yet, or a worker still importing the app (slow on a busy host)
         return False
 
 
