@@ -12,33 +12,45 @@ of the originals (`tests/signing/pades/test_speedups.py`).
 - literal strings `(...)` without nested parentheses;
 - dictionaries made only of names, integers, references, plain strings, arrays and dictionaries (every
   cross-reference stream's dictionary is one): parsed from one slice with one regular expression;
-- cross-reference stream entries: decoded row by row from the decompressed data with `int.from_bytes`
-  instead of three reads through the /W array per entry (pyHanko's parser for anything unusual).
+- cross-reference stream entries: decoded from the decompressed data in one `struct.iter_unpack` (or row by
+  row with `int.from_bytes` for odd widths) instead of three reads through the /W array per entry, and written
+  straight into the section's tables instead of one `XRefEntry` per object (pyHanko's code for anything unusual);
+- integers and hex strings in those dictionaries: without `NumberObject.__new__`, and PDFDocEncoding decoded by
+  a table instead of a generator per character (every trailer's /ID);
+- the trailer's keys looked up in each earlier trailer instead of catching a KeyError from each (pyHanko asks
+  for /Encrypt, present in none, at every object it reads).
 """
 
 from __future__ import annotations
 
 import binascii
+import codecs
+import itertools
 import re
-from collections.abc import Iterator
+import struct
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import IO, Any
 
 from pyhanko.pdf_utils import generic, misc, xref
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
-from pyhanko.pdf_utils.misc import PdfStreamError
+from pyhanko.pdf_utils.misc import PdfStreamError, PdfStrictReadError
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefEntry, XRefType
 
 __all__ = [
+    "XRefRows",
     "decode_name",
     "install",
     "original_reader",
     "originals",
     "parse_xref_stream",
+    "pdf_string",
+    "process_entries",
     "read_dictionary",
     "read_hex_string",
     "read_literal_string_bytes",
     "read_until_class",
+    "trailer_raw_get",
 ]
 
 _ORIGINAL_DICTIONARY = generic.DictionaryObject.read_from_stream
@@ -51,8 +63,12 @@ _ORIGINALS: dict[str, object] = {
     "literal": _ORIGINAL_LITERAL,
     "dictionary": _ORIGINAL_DICTIONARY,
     "xref_stream": xref.parse_xref_stream,
+    "process_entries": xref.XRefSectionData.process_entries,
+    "trailer_raw_get": xref.TrailerDictionary.raw_get,
 }
 _ORIGINAL_XREF_STREAM = xref.parse_xref_stream
+_ORIGINAL_PROCESS_ENTRIES = xref.XRefSectionData.process_entries
+_TRANSPARENT = generic.EncryptedObjAccess.TRANSPARENT
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _PLAIN_NAME = re.compile(rb"[!-\"$-~]*")
@@ -168,6 +184,26 @@ def read_literal_string_bytes(stream: IO[bytes]) -> bytes:
     return _ORIGINAL_LITERAL(stream)
 
 
+_NEW_INT = int.__new__
+"""`NumberObject(text)` without its Python-level `__new__` (which only converts to int first)."""
+_PDFDOC = generic._pdfDocEncoding
+_PDFDOC_UNDEFINED = re.compile(b"[" + re.escape(bytes(b for b in range(256) if _PDFDOC[b] == "\u0000")) + b"]")
+"""Bytes PDFDocEncoding leaves undefined: pyHanko's decoder raises on them and keeps the bytes."""
+_PDFDOC_TABLE = {b: _PDFDOC[b] for b in range(256)}
+_BOMS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF8)
+
+
+def pdf_string(data: bytes) -> generic.ByteStringObject | generic.TextStringObject:
+    """`generic.pdf_string` for bytes: PDFDocEncoding decoded by a table instead of a generator per character."""
+    if data.startswith(_BOMS):
+        return generic.pdf_string(data)
+    if _PDFDOC_UNDEFINED.search(data):
+        return generic.ByteStringObject(data)
+    value = generic.TextStringObject(data.decode("latin-1").translate(_PDFDOC_TABLE))
+    value.autodetected_encoding = generic.TextStringEncoding.PDF_DOC
+    return value
+
+
 class _NotSimple(Exception):
     """The token or dictionary needs pyHanko's own reader."""
 
@@ -239,10 +275,10 @@ class _SimpleParser:
                 raise _NotSimple
             result = generic.IndirectObject(int(found.group("id")), int(found.group("gen")), self.handler)
         elif kind == "int":
-            result = generic.NumberObject(found.group(kind).decode("ascii"))
+            result = _NEW_INT(generic.NumberObject, int(found.group(kind)))
         elif kind == "hex":
             digits = found.group(kind)[1:-1].translate(None, _WHITESPACE)
-            result = generic.pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
+            result = pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
         elif kind == "literal":
             result = generic.pdf_string(_literal_bytes(found.group(kind)[1:-1]))
         elif found.group("open") == b"<<":
@@ -260,10 +296,11 @@ class _SimpleParser:
         numbers = _INTEGER_ARRAY.match(self.data, self.pos)
         if numbers is not None:  # /W, /Index, /ByteRange, /Kids-free boxes: no token can be a reference
             self.pos = numbers.end()
-            items = generic.ArrayObject(generic.NumberObject(n.decode("ascii"))
-                                        for n in _INTEGER.findall(numbers.group(1)))
+            items = generic.ArrayObject([_NEW_INT(generic.NumberObject, int(n))
+                                         for n in _INTEGER.findall(numbers.group(1))])
+            container = self.container_ref
             for item in items:
-                item.container_ref = self.container_ref
+                item.container_ref = container
             return items
         items = generic.ArrayObject()
         while True:
@@ -346,32 +383,128 @@ def _field(row: bytes, offset: int, width: int, default: int) -> int:
     return int.from_bytes(row[offset:offset + width], "big", signed=width == 8)  # pyHanko reads 8 bytes signed
 
 
-def parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> Iterator[XRefEntry]:
-    """`pyhanko.pdf_utils.xref.parse_xref_stream`: the same entries, decoded from the rows in one pass."""
-    layout = _xref_layout(xref_stream)
-    if layout is None:
-        yield from _ORIGINAL_XREF_STREAM(xref_stream, strict)
-        return
-    (w0, w1, w2), index = layout
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "q"}
+"""struct codes for the field widths it can read as pyHanko does (eight bytes signed, the others unsigned)."""
+
+
+def _rows(data: bytes, widths: list[int], rows: int) -> Iterator[tuple[int, int, int]]:
+    """(type, field 2, field 3) of each of the first `rows` rows, pyHanko's defaults for absent fields."""
+    w0, w1, w2 = widths
     width = w0 + w1 + w2
-    rows = sum(index[1::2])
-    data = xref_stream.read_data(DecodePurpose.XREF_STREAM, expected_size=rows * (width + 1))
-    if len(data) < rows * width or (strict and len(data) > rows * width):
-        yield from _ORIGINAL_XREF_STREAM(xref_stream, strict)  # short or trailing data: pyHanko's defaults/errors
-        return
-    offset = 0
-    for start, count in zip(index[::2], index[1::2], strict=True):
-        for idnum in range(start, start + count):
-            row = data[offset:offset + width]
-            offset += width
-            kind = _field(row, 0, w0, 1)
-            first, second = _field(row, w0, w1, 0), _field(row, w0 + w1, w2, 0)
+    if all(w in _STRUCT_CODES for w in widths):
+        return struct.iter_unpack(">" + "".join(_STRUCT_CODES[w] for w in widths), data[:rows * width])
+    return ((_field(row, 0, w0, 1), _field(row, w0, w1, 0), _field(row, w0 + w1, w2, 0))
+            for row in (data[n * width:(n + 1) * width] for n in range(rows)))
+
+
+def _idnums(index: list[int]) -> Iterator[int]:
+    return itertools.chain.from_iterable(range(start, start + count) for start, count in zip(
+        index[::2], index[1::2], strict=True))
+
+
+class XRefRows:
+    """The entries of a cross-reference stream: iterated, pyHanko's `XRefEntry`s; handed to `process_entries`,
+    written straight into the section's tables (no entry objects)."""
+
+    def __init__(self, xref_stream: generic.StreamObject, strict: bool) -> None:
+        self.xref_stream = xref_stream
+        self.strict = strict
+
+    def _plain(self) -> tuple[list[int], list[int], bytes] | None:
+        """/W, /Index and the decoded data when the stream is plain and its data has the expected length."""
+        layout = _xref_layout(self.xref_stream)
+        if layout is None:
+            return None
+        widths, index = layout
+        rows = sum(index[1::2]) * sum(widths)
+        data = self.xref_stream.read_data(DecodePurpose.XREF_STREAM, expected_size=rows + sum(index[1::2]))
+        if len(data) < rows or (self.strict and len(data) > rows):
+            return None  # short or trailing data: pyHanko's defaults or errors
+        return widths, index, data
+
+    def __iter__(self) -> Iterator[XRefEntry]:
+        plain = self._plain()
+        if plain is None:
+            yield from _ORIGINAL_XREF_STREAM(self.xref_stream, self.strict)
+            return
+        widths, index, data = plain
+        for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
             if kind == 1:
                 yield XRefEntry(xref_type=XRefType.STANDARD, idnum=idnum, location=first, generation=second)
             elif kind == 2:
                 yield XRefEntry(xref_type=XRefType.IN_OBJ_STREAM, idnum=idnum, location=ObjStreamRef(first, second))
             elif kind == 0:
                 yield XRefEntry(xref_type=XRefType.FREE, idnum=idnum, generation=second, location=None)
+
+    def fill(self, section: xref.XRefSectionData, strict: bool) -> int | None:
+        """What `process_entries` does with these entries, or None (nothing done) for an unusual stream."""
+        plain = self._plain()
+        if plain is None:
+            return None
+        widths, index, data = plain
+        standard, in_streams, freed = section.standard_xrefs, section.xrefs_in_objstm, section.freed
+        explicit, streams_used = section.explicit_refs_in_revision, section.obj_streams_used
+        highest = 0
+        for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
+            if kind not in (0, 1, 2):
+                continue
+            highest = max(idnum, highest)
+            if kind != 2 and second > 0xFFFF:
+                if strict:
+                    raise PdfStrictReadError(f"Illegal generation {second} for object ID {idnum}.")
+                continue
+            if idnum == 0:
+                continue
+            if kind == 1:
+                standard[idnum] = (second, first)
+                explicit.add((idnum, second))
+            elif kind == 2:
+                in_streams[idnum] = ObjStreamRef(first, second)
+                streams_used.add(first)
+                explicit.add((idnum, 0))
+            else:
+                freed[idnum] = second
+                explicit.add((idnum, second - 1))
+        return highest
+
+
+def parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> XRefRows:
+    """`pyhanko.pdf_utils.xref.parse_xref_stream`: the same entries, decoded from the rows in one pass."""
+    return XRefRows(xref_stream, strict)
+
+
+def process_entries(section: xref.XRefSectionData, entries: Iterable[XRefEntry], strict: bool) -> int:
+    """`XRefSectionData.process_entries`, filling the tables straight from a plain cross-reference stream."""
+    if isinstance(entries, XRefRows):
+        highest = entries.fill(section, strict)
+        if highest is not None:
+            return highest
+    result: int = _ORIGINAL_PROCESS_ENTRIES(section, iter(entries), strict)
+    return result
+
+
+def trailer_raw_get(
+    trailer: xref.TrailerDictionary, key: str, decrypt: generic.EncryptedObjAccess = _TRANSPARENT,
+    revision: int | None = None,
+) -> generic.PdfObject:
+    """`TrailerDictionary.raw_get` looking keys up instead of catching a KeyError from every earlier trailer
+    (pyHanko asks for /Encrypt, absent from all of them, at every object it reads)."""
+    revisions: list[generic.DictionaryObject] = trailer._trailer_revisions
+    found: generic.PdfObject
+    if revision is None:
+        if dict.__contains__(trailer._new_changes, key):
+            found = trailer._new_changes.raw_get(key, decrypt)
+            return found
+    else:
+        revisions = revisions[len(revisions) - 1 - revision:]
+    if key in trailer.non_trailer_keys:
+        found = revisions[0].raw_get(key, decrypt)
+        return found
+    for rev in revisions:
+        if dict.__contains__(rev, key):
+            found = rev.raw_get(key, decrypt)
+            return found
+    raise KeyError(key)
 
 
 def install() -> None:
@@ -381,12 +514,14 @@ def install() -> None:
     generic._decode_name = decode_name
     generic._read_string_literal_bytes = read_literal_string_bytes
     generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
-    xref.parse_xref_stream = parse_xref_stream
+    xref.parse_xref_stream = parse_xref_stream  # type: ignore[assignment]
+    xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign,assignment]
+    xref.TrailerDictionary.raw_get = trailer_raw_get  # type: ignore[method-assign,assignment]
 
 
 def originals() -> dict[str, object]:
-    """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream"),
-    for the equivalence tests."""
+    """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream",
+    "process_entries", "trailer_raw_get"), for the equivalence tests."""
     return dict(_ORIGINALS)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import generic, misc, xref
 from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -20,6 +20,7 @@ from signing.pades.speedups import (
     original_reader,
     originals,
     parse_xref_stream,
+    process_entries,
     read_dictionary,
     read_hex_string,
     read_literal_string_bytes,
@@ -243,6 +244,11 @@ XREF_STREAM_SAMPLES = {
     "negative width": _xref_stream([1, -2, 1], _row((1, 1), (0, 1)) * 4),
     "no /Size": _xref_stream([1, 2, 1], b"", size=generic.NullObject()),
     "indirect /W": _xref_stream([1, 2, 1], _row((1, 1), (10, 2), (0, 1)) * 4, indirect_w=True),
+    "wide generations": _xref_stream([1, 4, 4], _row((1, 1), (10, 4), (70000, 4)) + _row((0, 1), (0, 4), (65536, 4))
+                                     + _row((2, 1), (6, 4), (1, 4)) + _row((1, 1), (11, 4), (3, 4))),
+    "three-byte generations": _xref_stream([1, 2, 3], _row((1, 1), (10, 2), (70000, 3)) * 4),
+    "object 0 and a free list": _xref_stream([1, 2, 2], _row((0, 1), (0, 2), (65535, 2)) + _row((0, 1), (3, 2), (1, 2))
+                                             + _row((1, 1), (10, 2), (0, 2)) + _row((2, 1), (9, 2), (0, 2))),
 }
 
 
@@ -291,12 +297,98 @@ def test_every_cross_reference_stream_of_signed_and_hybrid_files_decodes_as_pyha
     assert checked >= 6
 
 
-def test_pyhanko_reads_cross_reference_streams_with_the_fast_decoder() -> None:
-    from pyhanko.pdf_utils import xref
+def _section(process: Callable[..., Any], entries: object, strict: bool) -> object:
+    section = xref.XRefSectionData()
+    try:
+        highest = process(section, entries, strict)
+    except Exception as error:
+        return f"refused: {type(error).__name__}: {error}"
+    return (highest, section.freed, section.standard_xrefs, section.xrefs_in_objstm,
+            section.explicit_refs_in_revision, section.obj_streams_used)
 
+
+def _sections_alike(stream: generic.StreamObject, strict: bool) -> tuple[object, object]:
+    ours = _section(process_entries, parse_xref_stream(stream, strict), strict)
+    theirs = _section(originals()["process_entries"],  # type: ignore[arg-type]
+                      originals()["xref_stream"](stream, strict), strict)  # type: ignore[operator]
+    return ours, theirs
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("stream", XREF_STREAM_SAMPLES.values(), ids=XREF_STREAM_SAMPLES.keys())
+def test_cross_reference_sections_fill_as_pyhanko_fills_them(stream: generic.StreamObject, strict: bool) -> None:
+    ours, theirs = _sections_alike(stream, strict)
+    assert ours == theirs
+
+
+def test_every_section_of_signed_and_hybrid_files_fills_as_pyhanko_fills_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(3)]
+    pdf = prepare_for_round(plain_pdf(2), slots)
+    for n in range(3):
+        pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
+    checked = 0
+    for document in (pdf, hybrid_pdf()):
+        reader = PdfFileReader(io.BytesIO(document), strict=False)
+        for section in reader.xrefs._xref_sections:
+            for ref in filter(None, (section.meta_info.stream_ref,
+                                     section.xref_data.hybrid and section.xref_data.hybrid.meta_info.stream_ref)):
+                for strict in (False, True):
+                    ours, theirs = _sections_alike(reader.get_object(ref), strict)
+                    assert isinstance(ours, tuple) and ours == theirs
+                checked += 1
+    assert checked >= 6
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("fell back to pyHanko's bookkeeping")
+
+    monkeypatch.setattr(speedups, "_ORIGINAL_PROCESS_ENTRIES", refuse)
+    assert len(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures) == 3
+
+
+def test_trailer_keys_resolve_as_pyhanko_resolves_them() -> None:
+    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(2)]
+    pdf = prepare_for_round(plain_pdf(1), slots)
+    for n in range(2):
+        pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
+    trailer = PdfFileReader(io.BytesIO(pdf), strict=False).trailer
+    revisions = len(trailer._trailer_revisions)
+    assert revisions >= 3
+    original = originals()["trailer_raw_get"]
+
+    def answer(get: Callable[..., Any], key: str, revision: int | None) -> object:
+        try:
+            return get(trailer, key, revision=revision)
+        except KeyError as error:
+            return f"refused: {error}"
+
+    for changed in (False, True):
+        if changed:
+            trailer["/Info"] = generic.NumberObject(5)
+        for key in ("/Root", "/Info", "/ID", "/Size", "/Prev", "/Encrypt", "/W", "/Index", "/Length", "/Nope"):
+            for revision in (None, *range(revisions)):
+                ours = answer(speedups.trailer_raw_get, key, revision)
+                theirs = answer(original, key, revision)  # type: ignore[arg-type]
+                assert ours is theirs or ours == theirs, (key, revision)
+
+
+def test_text_strings_decode_as_pyhanko_decodes_them() -> None:
+    rng = random.Random(5)
+    samples = [b"", b"plain", b"\x00", b"\x7f", b"\x9f", b"\xad", b"\xfe\xff\x00A", b"\xff\xfeA\x00", b"\xef\xbb\xbfok",
+               bytes(range(256))]
+    samples += [bytes(rng.randrange(256) for _ in range(rng.randint(0, 24))) for _ in range(400)]
+    samples += [bytes(rng.choice(b"abc\x18\x80\x95\xa0") for _ in range(6)) for _ in range(200)]
+    for data in samples:
+        ours, theirs = speedups.pdf_string(data), generic.pdf_string(data)
+        assert (type(ours), ours, getattr(ours, "autodetected_encoding", None)) == \
+            (type(theirs), theirs, getattr(theirs, "autodetected_encoding", None)), data
+
+
+def test_pyhanko_reads_cross_reference_streams_and_trailers_with_the_fast_code() -> None:
     import signing.pades  # noqa: F401 - installs it
 
-    assert xref.parse_xref_stream is parse_xref_stream
+    assert vars(xref)["parse_xref_stream"] is parse_xref_stream
+    assert vars(xref.XRefSectionData)["process_entries"] is process_entries
+    assert vars(xref.TrailerDictionary)["raw_get"] is speedups.trailer_raw_get
 
 
 def test_random_integer_arrays_read_as_pyhanko_reads_them() -> None:
