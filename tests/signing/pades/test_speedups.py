@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pytest
@@ -277,24 +278,34 @@ def test_plain_cross_reference_streams_never_reach_pyhankos_decoder(name: str, m
     assert len(list(parse_xref_stream(XREF_STREAM_SAMPLES[name], strict=False))) >= 3
 
 
-def test_every_cross_reference_stream_of_signed_and_hybrid_files_decodes_as_pyhanko_decodes_it() -> None:
-    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(3)]
+@cache
+def _signed_pdf(signatures: int = 3) -> bytes:
+    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(signatures)]
     pdf = prepare_for_round(plain_pdf(2), slots)
-    for n in range(3):
+    for n in range(signatures):
         pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
-    checked = 0
-    for document in (pdf, hybrid_pdf()):
+    return pdf
+
+
+def _xref_streams_of_signed_and_hybrid_files() -> list[generic.StreamObject]:
+    """Every cross-reference stream (hybrid ones included) of a three-signature document and a hybrid file."""
+    streams = []
+    for document in (_signed_pdf(), hybrid_pdf()):
         reader = PdfFileReader(io.BytesIO(document), strict=False)
         for section in reader.xrefs._xref_sections:
             for ref in filter(None, (section.meta_info.stream_ref,
                                      section.xref_data.hybrid and section.xref_data.hybrid.meta_info.stream_ref)):
-                stream = reader.get_object(ref)
-                for strict in (False, True):
-                    ours = _entries(parse_xref_stream, stream, strict)
-                    original = originals()["xref_stream"]
-                    assert isinstance(ours, list) and ours == _entries(original, stream, strict)  # type: ignore[arg-type]
-                checked += 1
-    assert checked >= 6
+                streams.append(reader.get_object(ref))
+    assert len(streams) >= 6
+    return streams
+
+
+def test_every_cross_reference_stream_of_signed_and_hybrid_files_decodes_as_pyhanko_decodes_it() -> None:
+    for stream in _xref_streams_of_signed_and_hybrid_files():
+        for strict in (False, True):
+            ours = _entries(parse_xref_stream, stream, strict)
+            original = originals()["xref_stream"]
+            assert isinstance(ours, list) and ours == _entries(original, stream, strict)  # type: ignore[arg-type]
 
 
 def _section(process: Callable[..., Any], entries: object, strict: bool) -> object:
@@ -322,35 +333,20 @@ def test_cross_reference_sections_fill_as_pyhanko_fills_them(stream: generic.Str
 
 
 def test_every_section_of_signed_and_hybrid_files_fills_as_pyhanko_fills_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(3)]
-    pdf = prepare_for_round(plain_pdf(2), slots)
-    for n in range(3):
-        pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
-    checked = 0
-    for document in (pdf, hybrid_pdf()):
-        reader = PdfFileReader(io.BytesIO(document), strict=False)
-        for section in reader.xrefs._xref_sections:
-            for ref in filter(None, (section.meta_info.stream_ref,
-                                     section.xref_data.hybrid and section.xref_data.hybrid.meta_info.stream_ref)):
-                for strict in (False, True):
-                    ours, theirs = _sections_alike(reader.get_object(ref), strict)
-                    assert isinstance(ours, tuple) and ours == theirs
-                checked += 1
-    assert checked >= 6
+    for stream in _xref_streams_of_signed_and_hybrid_files():
+        for strict in (False, True):
+            ours, theirs = _sections_alike(stream, strict)
+            assert isinstance(ours, tuple) and ours == theirs
 
     def refuse(*_args: object) -> None:
         raise AssertionError("fell back to pyHanko's bookkeeping")
 
     monkeypatch.setattr(speedups, "_ORIGINAL_PROCESS_ENTRIES", refuse)
-    assert len(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures) == 3
+    assert len(PdfFileReader(io.BytesIO(_signed_pdf()), strict=False).embedded_signatures) == 3
 
 
 def test_trailer_keys_resolve_as_pyhanko_resolves_them() -> None:
-    slots = [SignatorySlot(f"s{n}", f"Подписант {n}") for n in range(2)]
-    pdf = prepare_for_round(plain_pdf(1), slots)
-    for n in range(2):
-        pdf = sign_field(pdf, f"s{n}", person_identity(), timestamper=dev_timestamper(CERTS_DIR, PASSPHRASE))
-    trailer = PdfFileReader(io.BytesIO(pdf), strict=False).trailer
+    trailer = PdfFileReader(io.BytesIO(_signed_pdf()), strict=False).trailer
     revisions = len(trailer._trailer_revisions)
     assert revisions >= 3
     original = originals()["trailer_raw_get"]
