@@ -3,6 +3,7 @@ an SMTP sink (aiosmtpd), the development PKI, and the app built on them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -11,7 +12,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -145,9 +147,13 @@ class MailSink:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Condition = field(default_factory=threading.Condition)
+    hold: Callable[[EmailMessage], bool] | None = None
+    """While set, matching messages wait before the server answers: a test can look at a state that delivery ends."""
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content, policy=default_policy)
+        while self.hold is not None and self.hold(parsed):  # type: ignore[arg-type]
+            await asyncio.sleep(0.05)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
             self.lock.notify_all()
@@ -156,6 +162,16 @@ class MailSink:
     @property
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
+
+    @contextmanager
+    def holding(self, predicate: Callable[[EmailMessage], bool]) -> Iterator[None]:
+        """Keep messages matching `predicate` in the SMTP conversation until the block ends (under the client's
+        10 s timeout), then accept them."""
+        self.hold = predicate
+        try:
+            yield
+        finally:
+            self.hold = None
 
     def wait_for(self, to: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
         with self.lock:
