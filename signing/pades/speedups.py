@@ -15,6 +15,8 @@ of the originals (`tests/signing/pades/test_speedups.py`).
 - cross-reference stream entries: decoded from the decompressed data in one `struct.iter_unpack` (or row by
   row with `int.from_bytes` for odd widths) instead of three reads through the /W array per entry, and written
   straight into the section's tables instead of one `XRefEntry` per object (pyHanko's code for anything unusual);
+- cross-reference stream dictionaries spelt exactly as pyHanko writes them: built from one match of one
+  regular expression (keys shared, values made as the general parser makes them);
 - integers and hex strings in those dictionaries: without `NumberObject.__new__`, and PDFDocEncoding decoded by
   a table instead of a generator per character (every trailer's /ID);
 - the trailer's keys looked up in each earlier trailer instead of catching a KeyError from each (pyHanko asks
@@ -332,14 +334,81 @@ def read_dictionary(
     return result
 
 
+_XREF_DICTIONARY = re.compile(
+    rb"<<\n/W \[ (?P<w>\d{1,2} \d{1,2} \d{1,2}) \]\n/Type /XRef\n/Filter /FlateDecode\n"
+    rb"/Root (?P<root>[1-9]\d{0,8}) (?P<root_gen>\d{1,5}) R\n"
+    rb"(?:/Info (?P<info>[1-9]\d{0,8}) (?P<info_gen>\d{1,5}) R\n)?"
+    rb"/ID \[ <(?P<id0>[0-9a-f]*)> <(?P<id1>[0-9a-f]*)> \]\n/Size (?P<size>\d{1,10})\n"
+    rb"(?:/Prev (?P<prev>\d{1,15})\n)?(?:/Index \[ (?P<index>(?:\d{1,10} )*)\]\n)?/Length (?P<length>\d{1,10})\n>>"
+)
+"""A cross-reference stream dictionary exactly as pyHanko writes it (keys in its order, one per line); any other
+spelling goes through the general parser. References stay short of pyHanko's 20-byte peek and never name 0."""
+_XREF_KEYS = {key: generic.NameObject(key) for key in (
+    "/W", "/Type", "/Filter", "/Root", "/Info", "/ID", "/Size", "/Prev", "/Index", "/Length")}
+
+
+def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.PdfObject] | None:
+    """The entries of a pyHanko-written cross-reference stream dictionary, built as the general parser builds
+    them (same objects, order and containers) from one match; None for anything else."""
+    found = _XREF_DICTIONARY.match(parser.data)
+    if found is None:
+        return None
+    container, handler = parser.container_ref, parser.handler
+    numbers = _NEW_INT, generic.NumberObject
+
+    def number(text: bytes) -> generic.NumberObject:
+        value: generic.NumberObject = numbers[0](numbers[1], int(text))
+        value.container_ref = container
+        return value
+
+    def array(items: list[Any]) -> generic.ArrayObject:
+        result = generic.ArrayObject(items)
+        for item in items:
+            item.container_ref = container
+        result.container_ref = container
+        return result
+
+    def reference(idnum: bytes, generation: bytes) -> generic.IndirectObject:
+        value = generic.IndirectObject(int(idnum), int(generation), handler)
+        value.container_ref = container
+        return value
+
+    def name(value: str) -> generic.NameObject:
+        result = generic.NameObject(value)
+        result.container_ref = container
+        return result
+
+    keys = _XREF_KEYS
+    entries: dict[generic.NameObject, generic.PdfObject] = {
+        keys["/W"]: array([_NEW_INT(generic.NumberObject, int(w)) for w in found["w"].split()]),
+        keys["/Type"]: name("/XRef"),
+        keys["/Filter"]: name("/FlateDecode"),
+        keys["/Root"]: reference(found["root"], found["root_gen"]),
+    }
+    if found["info"] is not None:
+        entries[keys["/Info"]] = reference(found["info"], found["info_gen"])
+    entries[keys["/ID"]] = array([pdf_string(binascii.unhexlify(h + b"0" * (len(h) % 2)))
+                                  for h in (found["id0"], found["id1"])])
+    entries[keys["/Size"]] = number(found["size"])
+    if found["prev"] is not None:
+        entries[keys["/Prev"]] = number(found["prev"])
+    if found["index"] is not None:
+        entries[keys["/Index"]] = array([_NEW_INT(generic.NumberObject, int(n)) for n in found["index"].split()])
+    entries[keys["/Length"]] = number(found["length"])
+    parser.pos = found.end()
+    return entries
+
+
 def _simple_dictionary(
     stream: IO[bytes], start: int, parser: _SimpleParser, as_metadata_stream: bool
 ) -> generic.DictionaryObject | None:
     try:
         if parser.data[:2] != b"<<":
             return None
-        parser.pos = 2
-        entries = parser.dictionary_body(0)
+        entries = _xref_dictionary(parser)
+        if entries is None:
+            parser.pos = 2
+            entries = parser.dictionary_body(0)
     except _NotSimple:
         return None
     stream.seek(start + parser.pos)

@@ -193,6 +193,77 @@ def test_dictionaries_read_as_pyhanko_reads_them(data: bytes) -> None:
     assert _dictionary(read_dictionary, data) == _dictionary(originals()["dictionary"], data)  # type: ignore[arg-type]
 
 
+def _shape(value: object) -> object:
+    """A read object down to its leaves: types, values, containers, and where references point."""
+    if isinstance(value, generic.IndirectObject):
+        leaf: object = (value.idnum, value.generation, id(value.get_pdf_handler()))
+    elif isinstance(value, dict):
+        leaf = [(_shape(k), _shape(v)) for k, v in value.items()]
+    elif isinstance(value, list):
+        leaf = [_shape(v) for v in value]
+    else:
+        leaf = value
+    ref = getattr(value, "container_ref", None)
+    return type(value).__name__, getattr(value, "autodetected_encoding", None), leaf, ref
+
+
+@cache
+def _container_document() -> PdfFileReader:
+    return PdfFileReader(io.BytesIO(plain_pdf(1)), strict=False)
+
+
+def _deep(reader: Callable[..., Any], data: bytes) -> object:
+    stream = io.BytesIO(data)
+    try:
+        value = reader(stream, generic.Reference(7, 0, _container_document()))
+    except Exception as error:
+        return f"refused: {type(error).__name__}"
+    return _shape(value), getattr(value, "encoded_data", None), stream.tell()
+
+
+_XREF_DICT = (b"<<\n/W [ 1 8 2 ]\n/Type /XRef\n/Filter /FlateDecode\n/Root 1 0 R\n/Info 10 0 R\n"
+              b"/ID [ <e7bc2998bf7496069cba726e561e096f> <2fcbc4200212854a88b08faa68ec8468> ]\n/Size 88\n"
+              b"/Prev 1001128\n/Index [ 0 1 1 2 10 1 13 75 ]\n/Length 3\n>>\nstream\nabc\nendstream\n")
+XREF_DICTIONARY_SAMPLES = {
+    "as pyHanko writes it": _XREF_DICT,
+    "no /Info": _XREF_DICT.replace(b"/Info 10 0 R\n", b""),
+    "no /Prev": _XREF_DICT.replace(b"/Prev 1001128\n", b""),
+    "no /Index": _XREF_DICT.replace(b"/Index [ 0 1 1 2 10 1 13 75 ]\n", b""),
+    "empty /Index": _XREF_DICT.replace(b"[ 0 1 1 2 10 1 13 75 ]", b"[ ]"),
+    "odd and empty /ID": _XREF_DICT.replace(b"<e7bc2998bf7496069cba726e561e096f>", b"<abc>").replace(
+        b"<2fcbc4200212854a88b08faa68ec8468>", b"<>"),
+    "text-like /ID": _XREF_DICT.replace(b"e7bc2998bf7496069cba726e561e096f", b"414243"),
+    "upper-case /ID": _XREF_DICT.replace(b"e7bc", b"E7BC"),
+    "leading zeros": _XREF_DICT.replace(b"/Size 88", b"/Size 0088"),
+    "reference to object 0": _XREF_DICT.replace(b"/Root 1 0 R", b"/Root 0 0 R"),
+    "long reference": _XREF_DICT.replace(b"/Root 1 0 R", b"/Root 1234567890 123456789 R"),
+    "another key": _XREF_DICT.replace(b"/Size 88\n", b"/Size 88\n/Encrypt 5 0 R\n"),
+    "other order": _XREF_DICT.replace(b"/Type /XRef\n/Filter /FlateDecode", b"/Filter /FlateDecode\n/Type /XRef"),
+    "CR LF": _XREF_DICT.replace(b"\n", b"\r\n"),
+    "no stream": _XREF_DICT.split(b"stream")[0],
+    "cut short": _XREF_DICT[:60],
+}
+
+
+@pytest.mark.parametrize("data", XREF_DICTIONARY_SAMPLES.values(), ids=XREF_DICTIONARY_SAMPLES.keys())
+def test_cross_reference_stream_dictionaries_read_as_pyhanko_reads_them(data: bytes) -> None:
+    assert _deep(read_dictionary, data) == _deep(originals()["dictionary"], data)  # type: ignore[arg-type]
+
+
+def test_every_cross_reference_stream_dictionary_pyhanko_writes_takes_the_one_match_path() -> None:
+    pdf = _signed_pdf()
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    found = 0
+    for section in reader.xrefs._xref_sections:
+        start = pdf.index(b"<<", section.meta_info.start_location)
+        parser = speedups._SimpleParser(pdf[start:start + 4096], generic.Reference(7, 0, reader))
+        assert speedups._xref_dictionary(parser) is not None, pdf[start:start + 300]
+        data = pdf[start:start + 4096]
+        assert _deep(read_dictionary, data) == _deep(originals()["dictionary"], data)  # type: ignore[arg-type]
+        found += 1
+    assert found == len(reader.xrefs._xref_sections) >= 4
+
+
 def test_the_strings_and_dictionaries_pyhanko_writes_never_reach_its_slow_readers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
