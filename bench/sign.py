@@ -390,15 +390,28 @@ NOTES = """Where the time goes (cProfile and in-process A/B timings; the figures
 - ours, 1 MB, 1st signature (~10 ms unloaded): pyHanko's signing and incremental write ~5 ms (stamp layout,
   CMS from cached DER parts, TSA's RSA-3072 ~1 ms, hashing ~0.7 ms), reading the 20 fields ~3 ms, open ~1 ms.
   The floor is ~3 ms, so sign_vs_floor sits at 3.3–3.6 on a quiet host and swings to 5.5 when the host is busy.
-- k-th signature: pyHanko re-reads every earlier revision's cross-reference stream on open, ~110 µs each
-  after signing/pades/speedups.py (dictionary from one slice ~35 µs, integer arrays in one match, entries
-  decoded row by row; the rest is decompression and pyHanko's bookkeeping): opening the 20th signature's
-  input takes 2.5 ms against 0.4 ms for the 1st's (2.8 ms before the entry decoder). Phase timings of
-  sign_field, 20th against 1st: opening +2.1–3.7 ms, pyHanko's incremental write and digest of the 0.45 MB
-  larger file +1.5 ms, field enumeration +0.2 ms (filled fields' /V are not dereferenced). Interleaved A/B
-  of the entry decoder (80 rounds, busy host): 1st 13.7 → 13.0 ms, 20th 20.4 → 18.7 ms. Reaching ≤ 1.15
-  needs a reader that does not re-parse earlier revisions (an index stored with the revision), not a
-  faster lexer.
+- k-th signature, growth: each signature adds 14.2 KB (23.1 KB before): the /Contents space is sized from
+  the signer's certificates, issuer name and key and the TSA's token (the in-process TSA measures one token
+  at construction, +32 bytes; an HTTP TSA reserves its largest token so far +512, 6144 until the first),
+  ~0.6 KB spare instead of ~9.5 KB; a container that still does not fit is signed once more with more room.
+  A revision now holds the signature dictionary 11.4 KB, the stamp's appearance stream 1.1 KB, the widget
+  0.3 KB, the xref stream 0.3 KB, and the catalog, XMP and /Info (1.0 KB) that pyHanko rewrites unchanged
+  for PDF 2.0 metadata; the AcroForm and the pages are not rewritten. Interleaved A/B: 20th signature
+  14.1 → 12.6 ms.
+- k-th signature, opening: pyHanko still parses every earlier revision's cross-reference stream, now ~70 us
+  each in place (110–150 before): its dictionary from one regular-expression match as pyHanko writes it
+  (23 us; 39 with the general parser), entries written straight into pyHanko's tables (12 us; 44 through
+  XRefEntry objects), decompression 6 us, header 3 us, the rest allocation and garbage collection (opening
+  the 20th signature's input allocates ~2,100 tracked objects against ~370 for the 1st; with the collector
+  off the 20th–1st gap shrinks by ~1.2 ms). Trailer keys are looked up instead of a KeyError caught per
+  earlier trailer (pyHanko asks for /Encrypt at every object). Interleaved A/B: 14.1 → 13.2 ms, then
+  10.7 → 10.3 ms for the one-match dictionaries.
+- Phase medians now, 20th against 1st (quiet host, 60 rounds): opening 1.86 against 0.40 ms (+1.46),
+  pyHanko's signing +0.78 (write and digest of the 0.27 MB larger file +0.45, re-parsing the XMP that the
+  1st signature creates +0.2, its session set-up +0.17), field enumeration +0.09, the bench's file I/O
+  ~+0.3; in all 10.1 against 7.4 ms. Reaching ≤ 1.15 means a gap of ~1.1 ms at a 7.4 ms 1st signature:
+  opening alone is 1.46 ms, so only a reader that does not parse each earlier revision's section (an index
+  stored with the revision, or sections read lazily) gets there, not a faster lexer.
 - validation: pyHanko lists every path from the trailer to every object of the older revision before
   judging a revision (~80 ms per revision of the 20-signature document, two thirds of its validation).
   signing/pades/diffs.py answers the few path questions the rules ask from a who-refers-to-whom index
@@ -408,10 +421,9 @@ NOTES = """Where the time goes (cProfile and in-process A/B timings; the figures
   outlines' /Next and /Prev), strict or encrypted readers. Interleaved A/B on the 20-signature document:
   pyHanko's walk 934 ms, the graph 405 ms, a single-signature document 18–19 ms.
 - Noise: the host is shared (2 cores, load average ~2 during these runs). Three consecutive quick runs
-  after these changes gave validate_ratio 1.07, 0.72, 1.34 (before: 1.22–2.05, full run 2.54) and
-  kth_ratio 1.87, 1.55, 1.45 (the 1st signature's time swings the most); two full runs gave validate_ratio
-  1.28 and 1.29, kth_ratio 1.43 and 1.40 (the 20-signature validation is a median of 5 rounds; interleaved
-  A/B in a fresh process gives 1.08–1.12). Absolute times vary by ±30 %.
+  after the changes above gave kth_ratio 1.26, 1.27, 1.38 (before them 1.45–1.87; after the reservation
+  and the section bookkeeping alone 1.35, 1.39, 1.37) and validate_ratio 1.14, 1.15, 1.12. The ratio
+  moves with the 1st signature's time: the same 2.7 ms gap is 1.26 at 10 ms and 1.37 at 7.4 ms.
   Contenders are interleaved in shuffled order each round and medians taken, so ratios are steadier than
   times, but not to ±0.1 under this load."""
 """Fixed commentary printed under the figures (kept with the script so a re-run keeps it)."""
