@@ -45,6 +45,8 @@ __all__ = [
     "SigningFailed",
     "StalePreparation",
     "StaleRevision",
+    "SubscriptionNotChangeable",
+    "SubscriptionNotFound",
     "TimestampUnavailable",
     "ValidationFailed",
 ]
@@ -349,3 +351,19 @@ class AttachmentRejected(DomainError):
         super().__init__(reason)
         self.reason = reason
         self.params = {"reason": reason, **params}
+
+
+class SubscriptionNotFound(DomainError):
+    """No such subscription for this person."""
+
+    code = "SUB-NOT-FOUND"
+
+
+class SubscriptionNotChangeable(DomainError):
+    """Pause, resume or cancel is not possible in the subscription's `status` (a cancelled one stays cancelled)."""
+
+    code = "SUB-NOT-CHANGEABLE"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"subscription is {status}")
+        self.status = status

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import finalization, outbox, rounds
+from signing import finalization, outbox, rounds, subscriptions
 from signing.clock import utcnow
 from signing.config import Settings, load_settings
 from signing.db import create_db_engine
 from signing.mail import mailer_from_settings
 
 __all__ = [
-    "CRON_TICK_KEY", "deliver_outbox", "expire_rounds", "finalize_revision", "finalize_stalled", "job_sessions",
-    "record_cron_tick", "send_reminders",
+    "CRON_TICK_KEY", "RENEWAL_RETRY", "deliver_outbox", "enqueue_renewals", "expire_rounds", "finalize_revision",
+    "finalize_stalled", "job_sessions", "record_cron_tick", "renew_subscription", "send_reminders",
 ]
 
 CRON_TICK_KEY = "podpisant:cron:last_tick"
+RENEWAL_RETRY = Retry(max=3, interval=[60, 600, 3600])
+"""A failed renewal (its reason already on the subscription) is tried again after 1 min, 10 min and 1 h."""
 
 
 def _redis() -> Redis[bytes]:
@@ -101,3 +104,24 @@ def send_reminders() -> int:
     settings = load_settings()
     with job_sessions(settings) as factory, factory() as session, session.begin():
         return rounds.send_due_reminders(session, settings=settings, now=utcnow())
+
+
+def renew_subscription(subscription_id: int) -> int:
+    """Issue every due period of one subscription, each exactly once (the unique period row is the guard, so a
+    rerun, a racing worker or a requeued job issues nothing twice); returns how many this run issued."""
+    settings = load_settings()
+    with job_sessions(settings) as factory:
+        return subscriptions.renew(factory, subscription_id, now=utcnow(), tz=ZoneInfo(settings.timezone))
+
+
+def enqueue_renewals() -> int:
+    """One `renew_subscription` job, retried with backoff, per subscription with a due period (rq cron, daily);
+    returns how many were enqueued. It looks at the subscriptions' last periods, not at missed ticks."""
+    settings = load_settings()
+    today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
+    with job_sessions(settings) as factory, factory() as session:
+        due = subscriptions.due_subscription_ids(session, today=today)
+    queue = Queue("default", connection=_redis())
+    for subscription_id in due:
+        queue.enqueue(renew_subscription, subscription_id, retry=RENEWAL_RETRY)
+    return len(due)

@@ -28,8 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relat
 
 __all__ = [
     "Attachment", "Base", "Document", "DocumentSeries", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation",
-    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PublishedCrl", "Revision", "Signatory",
-    "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "User", "UserSession", "search_key",
+    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PeriodMode", "PeriodOutcome",
+    "PublishedCrl", "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder",
+    "Subscription", "SubscriptionPeriod", "SubscriptionStatus", "User", "UserSession", "search_key",
 ]
 
 NAMING = {
@@ -472,3 +473,90 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- monthly subscriptions
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    """Final: a cancelled subscription issues nothing more."""
+
+
+class PeriodMode(StrEnum):
+    """Which calendar month a renewal covers, relative to the month it is issued in."""
+
+    PREVIOUS_MONTH = "previous_month"
+    CURRENT_MONTH = "current_month"
+
+
+class PeriodOutcome(StrEnum):
+    ISSUED = "issued"
+    SKIPPED = "skipped"
+    """Not issued: the period overlaps a document made by hand (the reason is kept on the row)."""
+
+
+class Subscription(Base):
+    """A document issued every month for the new period from one template, until paused, cancelled or its last
+    month."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("issue_day BETWEEN 1 AND 28", name="issue_day_range"),
+        Index("ix_subscriptions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    """A periodic `signing.drafting.DocumentKind` value."""
+    draft_json: Mapped[str] = mapped_column(Text)
+    """`Draft.to_dict()` of the template: parties, items, extra fields; number, date and period are replaced."""
+    signatories_json: Mapped[str] = mapped_column(Text, default="[]")
+    """[{"name", "email", "organization", "role"}] in signing order, for the round of each renewed document."""
+    signing_order: Mapped[str] = mapped_column(String(12), default=SigningOrder.PARALLEL)
+    period_mode: Mapped[str] = mapped_column(String(20), default=PeriodMode.PREVIOUS_MONTH)
+    number_pattern: Mapped[str] = mapped_column(String(60))
+    """`str.format` pattern with {n} (counter, format spec like {n:03} allowed), {yyyy} and {mm} of the period."""
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+    issue_day: Mapped[int] = mapped_column(Integer)
+    """Day of the month (1–28) a period's document is issued on."""
+    auto_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_month: Mapped[date] = mapped_column(Date)
+    """1st day of the first period to issue."""
+    last_month: Mapped[date | None] = mapped_column(Date)
+    """1st day of the last period to issue; None: until cancelled."""
+    status: Mapped[str] = mapped_column(String(12), default=SubscriptionStatus.ACTIVE)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last renewal did not issue a period (failure or a skipped overlap); cleared by the next success."""
+    source_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    periods: Mapped[list[SubscriptionPeriod]] = relationship(
+        back_populates="subscription", order_by="SubscriptionPeriod.period_start"
+    )
+
+
+class SubscriptionPeriod(Base):
+    """One period a subscription has handled: the unique (subscription, period start) makes it exactly once."""
+
+    __tablename__ = "subscription_periods"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_start", name="uq_subscription_periods_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    issue_date: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(10), default=PeriodOutcome.ISSUED)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), index=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    subscription: Mapped[Subscription] = relationship(back_populates="periods")

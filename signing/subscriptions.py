@@ -1,0 +1,404 @@
+"""Monthly subscriptions: one document issued per calendar month from a template, exactly once per period.
+
+The guard is the database, not the job: renewing a period first inserts its `SubscriptionPeriod` row, whose
+unique (subscription, period start) makes a second run, a racing worker or a requeued job fail that insert and
+skip the period. Each period is issued in its own transaction, so a crash half-way leaves whole periods only, and
+the next run carries on from the last period that has a row (catch-up, in period order).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from signing import documents
+from signing.drafting import Draft, Period, month_of, validate_draft
+from signing.drafting.draft import NUMBER_PATTERN
+from signing.drafting.fields import format_date
+from signing.drafting.periods import add_months
+from signing.errors import (
+    FieldError,
+    SubscriptionNotChangeable,
+    SubscriptionNotFound,
+    ValidationFailed,
+)
+from signing.models import (
+    Document,
+    PeriodMode,
+    PeriodOutcome,
+    SigningOrder,
+    Subscription,
+    SubscriptionPeriod,
+    SubscriptionStatus,
+    User,
+)
+
+__all__ = [
+    "SubscriptionTerms",
+    "cancel",
+    "create_from_document",
+    "create_from_draft",
+    "due_periods",
+    "due_subscription_ids",
+    "format_number",
+    "get_for_initiator",
+    "issue_date",
+    "pause",
+    "renew",
+    "renew_due",
+    "resume",
+]
+
+log = logging.getLogger(__name__)
+MOSCOW = ZoneInfo("Europe/Moscow")
+MAX_PATTERN = 60
+PATTERN_FIELDS = frozenset({"n", "yyyy", "mm"})
+NUMBER_SPECS = frozenset({"", "d"} | {f"0{width}" for width in range(1, 10)} | {f"0{width}d" for width in range(1, 10)})
+"""Format specs allowed for {n}: none, or zero padding to at most 9 digits ({n:03})."""
+
+
+@dataclass(frozen=True)
+class SubscriptionTerms:
+    """What a person chooses besides the template: numbering, schedule, signatories."""
+
+    number_pattern: str
+    """e.g. «{n}/{yyyy}» or «АКТ-{yyyy}-{mm}-{n:03}»: {n} the counter, {yyyy} and {mm} the period's year and month."""
+    issue_day: int
+    """Day of the month (1–28) each document is issued on."""
+    first_month: date
+    """Any day of the first period's month."""
+    period_mode: PeriodMode = PeriodMode.PREVIOUS_MONTH
+    """PREVIOUS_MONTH: issued in the month after its period; CURRENT_MONTH: issued within its period."""
+    last_month: date | None = None
+    """Any day of the last period's month; None: until cancelled."""
+    next_number: int = 1
+    """The counter's value for the first document."""
+    auto_sign: bool = False
+    signatories: Sequence[Mapping[str, str]] = ()
+    """name, email, optional organization and role, in signing order."""
+    signing_order: SigningOrder = SigningOrder.PARALLEL
+
+
+# ---------------------------------------------------------------- creating and changing
+
+
+def create_from_document(
+    session: Session, initiator: User, document: Document, terms: SubscriptionTerms, *, now: datetime
+) -> Subscription:
+    """«Repeat monthly» on a document made from the form; ValidationFailed (terms, or the template no longer valid
+    for the first period) stores nothing."""
+    if document.initiator_id != initiator.id or document.draft_json is None:
+        raise ValidationFailed([FieldError("document", "NOT-FROM-FORM")])
+    template = Draft.from_dict(json.loads(document.draft_json))
+    return _create(session, initiator, template, terms, now=now, source_document_id=document.id)
+
+
+def create_from_draft(
+    session: Session, initiator: User, data: Mapping[str, object], terms: SubscriptionTerms, *, now: datetime
+) -> Subscription:
+    """A subscription from draft-form input: its number, date and period are filled in for the first period before
+    the form is checked, so only the repeating fields need to be entered. ValidationFailed stores nothing."""
+    _check_terms(terms)
+    first = month_of(terms.first_month)
+    filled = {**data, "number": format_number(terms.number_pattern, terms.next_number, first),
+              "date": format_date(_issue_date(first, terms.period_mode, terms.issue_day)),
+              "period": {"start": format_date(first.start), "end": format_date(first.end)}}
+    template = validate_draft(filled, today=first.end)
+    return _create(session, initiator, template, terms, now=now, source_document_id=None)
+
+
+def _create(
+    session: Session, initiator: User, template: Draft, terms: SubscriptionTerms, *, now: datetime,
+    source_document_id: int | None,
+) -> Subscription:
+    _check_terms(terms)
+    if not template.kind.periodic:
+        raise ValidationFailed([FieldError("kind", "KIND-NOT-PERIODIC")])
+    first = month_of(terms.first_month)
+    _renewed(template, terms.number_pattern, terms.next_number, first, terms.period_mode, terms.issue_day)
+    subscription = Subscription(
+        initiator_id=initiator.id, kind=template.kind.value, draft_json=json.dumps(template.to_dict(),
+                                                                                   ensure_ascii=False),
+        signatories_json=json.dumps([dict(s) for s in terms.signatories], ensure_ascii=False),
+        signing_order=terms.signing_order.value, period_mode=terms.period_mode.value,
+        number_pattern=terms.number_pattern, next_number=terms.next_number, issue_day=terms.issue_day,
+        auto_sign=terms.auto_sign, first_month=first.start,
+        last_month=None if terms.last_month is None else terms.last_month.replace(day=1),
+        status=SubscriptionStatus.ACTIVE.value, source_document_id=source_document_id, created_at=now, updated_at=now,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def _check_terms(terms: SubscriptionTerms) -> None:
+    errors = [error for error in (_pattern_error(terms.number_pattern), *_schedule_errors(terms)) if error]
+    errors += _signatory_errors(terms.signatories)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _pattern_error(pattern: str) -> FieldError | None:
+    """PATTERN-INVALID unless the pattern uses only {n} (with optional zero padding), {yyyy}, {mm} and contains {n}
+    (two documents of one subscription must never share a number)."""
+    path = "number_pattern"
+    if not pattern.strip():
+        return FieldError(path, "REQUIRED")
+    if len(pattern) > MAX_PATTERN:
+        return FieldError(path, "TOO-LONG", max_length=MAX_PATTERN)
+    try:
+        fields = [(name, spec, conversion) for _text, name, spec, conversion in string.Formatter().parse(pattern)
+                  if name is not None]
+    except ValueError:
+        return FieldError(path, "PATTERN-INVALID")
+    for name, spec, conversion in fields:
+        allowed_specs = NUMBER_SPECS if name == "n" else {""}
+        if name not in PATTERN_FIELDS or conversion is not None or (spec or "") not in allowed_specs:
+            return FieldError(path, "PATTERN-INVALID")
+    if "n" not in {name for name, _spec, _conversion in fields}:
+        return FieldError(path, "PATTERN-WITHOUT-COUNTER")
+    if NUMBER_PATTERN.fullmatch(format_number(pattern, 1, month_of(date(2026, 1, 1)))) is None:
+        return FieldError(path, "PATTERN-INVALID")
+    return None
+
+
+def _schedule_errors(terms: SubscriptionTerms) -> list[FieldError | None]:
+    errors: list[FieldError | None] = []
+    if not 1 <= terms.issue_day <= 28:
+        errors.append(FieldError("issue_day", "ISSUE-DAY-RANGE", minimum=1, maximum=28))
+    if terms.next_number < 1:
+        errors.append(FieldError("next_number", "NUMBER-RANGE"))
+    if terms.last_month is not None and terms.last_month.replace(day=1) < terms.first_month.replace(day=1):
+        errors.append(FieldError("last_month", "LAST-MONTH-BEFORE-FIRST"))
+    return errors
+
+
+def _signatory_errors(signatories: Sequence[Mapping[str, str]]) -> list[FieldError]:
+    errors = []
+    for i, signatory in enumerate(signatories):
+        if not str(signatory.get("name") or "").strip():
+            errors.append(FieldError(f"signatories.{i}.name", "REQUIRED"))
+        email = str(signatory.get("email") or "").strip()
+        if "@" not in email.strip("@"):
+            errors.append(FieldError(f"signatories.{i}.email", "REQUIRED" if not email else "EMAIL-INVALID"))
+    return errors
+
+
+def get_for_initiator(session: Session, user: User, subscription_id: int) -> Subscription:
+    """The subscription if `user` created it; SubscriptionNotFound otherwise."""
+    found = session.scalars(select(Subscription).where(Subscription.id == subscription_id,
+                                                       Subscription.initiator_id == user.id)).first()
+    if found is None:
+        raise SubscriptionNotFound(str(subscription_id))
+    return found
+
+
+def pause(subscription: Subscription, *, now: datetime) -> None:
+    """Stop issuing until resumed (active only)."""
+    _move(subscription, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED, now)
+
+
+def resume(subscription: Subscription, *, now: datetime) -> None:
+    """Issue again (paused only); the periods that fell due meanwhile are issued too, in order (catch-up)."""
+    _move(subscription, SubscriptionStatus.PAUSED, SubscriptionStatus.ACTIVE, now)
+
+
+def cancel(subscription: Subscription, *, now: datetime) -> None:
+    """Issue nothing more, for good (active or paused)."""
+    if subscription.status == SubscriptionStatus.CANCELLED:
+        raise SubscriptionNotChangeable(subscription.status)
+    subscription.status = SubscriptionStatus.CANCELLED.value
+    subscription.updated_at = now
+
+
+def _move(subscription: Subscription, source: SubscriptionStatus, target: SubscriptionStatus, now: datetime) -> None:
+    if subscription.status != source:
+        raise SubscriptionNotChangeable(subscription.status)
+    subscription.status = target.value
+    subscription.updated_at = now
+
+
+# ---------------------------------------------------------------- periods and numbers
+
+
+def format_number(pattern: str, n: int, period: Period) -> str:
+    """The document number the pattern gives for counter `n` and `period` («АКТ-{yyyy}-{mm}-{n:03}» →
+    «АКТ-2026-11-007»)."""
+    return pattern.format(n=n, yyyy=f"{period.start.year:04d}", mm=f"{period.start.month:02d}")
+
+
+def issue_date(subscription: Subscription, period: Period) -> date:
+    """The day `period`'s document is issued: the issue day of the month after it, or of its own month."""
+    return _issue_date(period, PeriodMode(subscription.period_mode), subscription.issue_day)
+
+
+def _issue_date(period: Period, mode: PeriodMode, issue_day: int) -> date:
+    month = add_months(period.start, 1) if mode is PeriodMode.PREVIOUS_MONTH else period.start
+    return month.replace(day=issue_day)
+
+
+def due_periods(subscription: Subscription, *, today: date) -> list[Period]:
+    """Every period not yet handled whose issue day has come, oldest first: from the month after the last handled
+    one (or the first month) up to the latest due one, never past the last month; none unless active."""
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        return []
+    handled = [row.period_start for row in subscription.periods]
+    start = add_months(max(handled), 1) if handled else subscription.first_month
+    due = []
+    while subscription.last_month is None or start <= subscription.last_month:
+        period = month_of(start)
+        if issue_date(subscription, period) > today:
+            break
+        due.append(period)
+        start = add_months(start, 1)
+    return due
+
+
+def _renewed(
+    template: Draft, pattern: str, n: int, period: Period, mode: PeriodMode, issue_day: int
+) -> Draft:
+    return template.renewed(format_number(pattern, n, period), _issue_date(period, mode, issue_day), period)
+
+
+# ---------------------------------------------------------------- renewal
+
+
+def due_subscription_ids(session: Session, *, today: date) -> list[int]:
+    """Active subscriptions with at least one due period (the daily tick enqueues one renewal for each)."""
+    active = session.scalars(select(Subscription).where(Subscription.status == SubscriptionStatus.ACTIVE)
+                             .options(selectinload(Subscription.periods)).order_by(Subscription.id))
+    return [subscription.id for subscription in active if due_periods(subscription, today=today)]
+
+
+def renew_due(session_factory: sessionmaker[Session], *, now: datetime, tz: ZoneInfo = MOSCOW) -> int:
+    """Renew every due subscription in turn; returns the documents issued. One subscription's failure (kept in its
+    `last_error`) does not hold up the others."""
+    with session_factory() as session:
+        ids = due_subscription_ids(session, today=now.astimezone(tz).date())
+    issued = 0
+    for subscription_id in ids:
+        try:
+            issued += renew(session_factory, subscription_id, now=now, tz=tz)
+        except Exception:  # recorded on the subscription by `renew`; the next tick or "retry now" tries again
+            log.warning("renewal of subscription %s failed", subscription_id, exc_info=True)
+    return issued
+
+
+def renew(session_factory: sessionmaker[Session], subscription_id: int, *, now: datetime,
+          tz: ZoneInfo = MOSCOW) -> int:
+    """Issue the document of each due period, in order, each in its own transaction; returns how many this run
+    issued (periods another run issued, or skipped as overlapping, do not count). A failure is stored in
+    `last_error` and raised again, so that the job is retried; later periods wait for it."""
+    with session_factory() as session:
+        subscription = session.get(Subscription, subscription_id, options=[selectinload(Subscription.periods)])
+        if subscription is None:
+            raise SubscriptionNotFound(str(subscription_id))
+        due = [(period, issue_date(subscription, period))
+               for period in due_periods(subscription, today=now.astimezone(tz).date())]
+    issued = 0
+    for period, day in due:
+        try:
+            issued += _issue(session_factory, subscription_id, period, day, now=now)
+        except Exception as error:
+            _record_failure(session_factory, subscription_id, period, error, now=now)
+            raise
+    return issued
+
+
+def _issue(factory: sessionmaker[Session], subscription_id: int, period: Period, day: date, *, now: datetime) -> int:
+    """1 when this transaction issued `period`, 0 when another run had (the unique row) or it overlaps a document
+    made by hand (the row then records the skip)."""
+    with factory() as session:
+        try:
+            row = SubscriptionPeriod(subscription_id=subscription_id, period_start=period.start,
+                                     period_end=period.end, issue_date=day, created_at=now)
+            session.add(row)
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            if _handled(session, subscription_id, period):
+                return 0
+            raise
+        issued = _fill(session, row, period, now=now)
+        session.commit()
+        return issued
+
+
+def _handled(session: Session, subscription_id: int, period: Period) -> bool:
+    found = session.scalar(select(SubscriptionPeriod.id).where(SubscriptionPeriod.subscription_id == subscription_id,
+                                                               SubscriptionPeriod.period_start == period.start))
+    return found is not None
+
+
+def _fill(session: Session, row: SubscriptionPeriod, period: Period, *, now: datetime) -> int:
+    """Create the period's document on the row just inserted (same transaction), or mark the row skipped."""
+    subscription = session.get(Subscription, row.subscription_id, with_for_update=True, populate_existing=True)
+    assert subscription is not None
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        session.rollback()
+        return 0
+    initiator = session.get(User, subscription.initiator_id)
+    assert initiator is not None
+    template = Draft.from_dict(json.loads(subscription.draft_json))
+    draft = _renewed(template, subscription.number_pattern, subscription.next_number, period,
+                     PeriodMode(subscription.period_mode), subscription.issue_day)
+    try:
+        document = documents.create_from_form(session, initiator, _form_of(draft), today=max(row.issue_date,
+                                              period.end), now=now, ip=None)
+    except ValidationFailed as failure:
+        overlap = _overlap(failure)
+        if overlap is None:
+            raise
+        _skip(subscription, row, period, overlap, now=now)
+        return 0
+    row.document_id = document.id
+    row.number = draft.number
+    subscription.next_number += 1
+    subscription.last_error = None
+    subscription.updated_at = now
+    return 1
+
+
+def _overlap(failure: ValidationFailed) -> FieldError | None:
+    if len(failure.errors) == 1 and failure.errors[0].code == "PERIOD-OVERLAP":
+        return failure.errors[0]
+    return None
+
+
+def _skip(subscription: Subscription, row: SubscriptionPeriod, period: Period, overlap: FieldError, *,
+          now: datetime) -> None:
+    """The period is already covered by a document someone made by hand: flag it, never duplicate it."""
+    reason = (f"Период {period.label()} пропущен: уже есть документ № {overlap.params.get('number')} "
+              f"от {overlap.params.get('date')} ({overlap.params.get('period')})")
+    row.outcome = PeriodOutcome.SKIPPED.value
+    row.reason = reason
+    subscription.last_error = reason
+    subscription.updated_at = now
+
+
+def _record_failure(factory: sessionmaker[Session], subscription_id: int, period: Period, error: Exception, *,
+                    now: datetime) -> None:
+    with factory() as session, session.begin():
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is not None:
+            code = getattr(error, "code", type(error).__name__)
+            subscription.last_error = f"Период {period.label()} не выпущен: {code}: {error}"[:2000]
+            subscription.updated_at = now
+
+
+def _form_of(draft: Draft) -> dict[str, object]:
+    """The draft as the form would send it (ДД.ММ.ГГГГ dates), for `documents.create_from_form`."""
+    data = draft.to_dict()
+    data["date"] = format_date(draft.date)
+    assert draft.period is not None
+    data["period"] = {"start": format_date(draft.period.start), "end": format_date(draft.period.end)}
+    return data

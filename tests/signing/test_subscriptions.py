@@ -1,0 +1,274 @@
+"""Monthly subscriptions: each due period issued exactly once, in order, from the last one issued; the clock is the
+`now` each run is given (a moment in UTC; the day counts in Moscow), never a sleep."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+from time_machine import TimeMachineFixture
+
+from signing import jobs, subscriptions
+from signing.config import Settings
+from signing.drafting import DocumentKind, Period
+from signing.errors import SubscriptionNotChangeable, ValidationFailed
+from signing.models import (
+    Document,
+    PeriodMode,
+    PeriodOutcome,
+    Subscription,
+    SubscriptionPeriod,
+    SubscriptionStatus,
+    User,
+)
+from signing.subscriptions import SubscriptionTerms
+from tests.signing.document_fixtures import drafted, person
+from tests.signing.drafting.examples import form
+from tests.signing.round_fixtures import job_environment_fixture, run_jobs  # noqa: F401 - fixture `job_environment`
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    """`hour` UTC on `day` (noon in Moscow)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def initiator_id(factory: sessionmaker[Session]) -> int:
+    with factory() as session, session.begin():
+        return person(session, 1).id
+
+
+def subscribe(factory: sessionmaker[Session], initiator_id: int, **terms: Any) -> int:
+    """A subscription from the example act's form; `terms` replace the defaults (November 2026 on, issued the 5th)."""
+    values: dict[str, Any] = {"number_pattern": "{n}/{yyyy}", "issue_day": 5, "first_month": date(2026, 11, 1)}
+    values.update(terms)
+    with factory() as session, session.begin():
+        initiator = session.get(User, initiator_id)
+        assert initiator is not None
+        made = subscriptions.create_from_draft(session, initiator, form(DocumentKind.ACT), SubscriptionTerms(**values),
+                                               now=at(date(2026, 11, 2)))
+        return made.id
+
+
+def issued(factory: sessionmaker[Session]) -> list[Document]:
+    with factory() as session:
+        return list(session.scalars(select(Document).order_by(Document.id)))
+
+
+def periods_of(factory: sessionmaker[Session], subscription_id: int) -> list[SubscriptionPeriod]:
+    with factory() as session:
+        query = (select(SubscriptionPeriod).where(SubscriptionPeriod.subscription_id == subscription_id)
+                 .order_by(SubscriptionPeriod.period_start))
+        return list(session.scalars(query))
+
+
+def change(factory: sessionmaker[Session], subscription_id: int, action: Any, day: date) -> None:
+    with factory() as session, session.begin():
+        subscription = session.get(Subscription, subscription_id)
+        assert subscription is not None
+        action(subscription, now=at(day))
+
+
+def test_renewal_run_three_times_on_the_same_day_issues_one_document_per_period(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    subscription_id = subscribe(factory, initiator_id)
+    runs = [subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10), hour)) for hour in (6, 9, 20)]
+    documents = issued(factory)
+    assert runs == [1, 0, 0]
+    assert [(d.number, d.period_start, d.period_end, d.document_date) for d in documents] == [
+        ("1/2026", date(2026, 11, 1), date(2026, 11, 30), date(2026, 12, 5))
+    ]
+    assert [row.document_id for row in periods_of(factory, subscription_id)] == [documents[0].id]
+
+
+def test_a_subscription_five_months_behind_issues_five_documents_in_period_order(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 7, 1), next_number=7,
+                                number_pattern="АКТ-{yyyy}-{mm}-{n:03}")
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 5
+    documents = issued(factory)
+    assert [(d.number, d.period_start, d.period_end, d.document_date) for d in documents] == [
+        ("АКТ-2026-07-007", date(2026, 7, 1), date(2026, 7, 31), date(2026, 8, 5)),
+        ("АКТ-2026-08-008", date(2026, 8, 1), date(2026, 8, 31), date(2026, 9, 5)),
+        ("АКТ-2026-09-009", date(2026, 9, 1), date(2026, 9, 30), date(2026, 10, 5)),
+        ("АКТ-2026-10-010", date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 5)),
+        ("АКТ-2026-11-011", date(2026, 11, 1), date(2026, 11, 30), date(2026, 12, 5)),
+    ]
+    assert all(d.status == "draft" and d.seller_inn == "7707083893" for d in documents)
+
+
+def test_a_period_is_issued_on_its_issue_day_and_never_before(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    subscription_id = subscribe(factory, initiator_id)
+    # 23:30 UTC on 4 December is already the 5th in Moscow: the day counts in the service's time zone.
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 4), 20)) == 0
+    assert subscriptions.renew(factory, subscription_id, now=datetime(2026, 12, 4, 21, 30, tzinfo=UTC)) == 1
+    assert [d.period_start for d in issued(factory)] == [date(2026, 11, 1)]
+
+
+def test_due_periods_are_whole_calendar_months_never_in_the_future(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    previous = subscribe(factory, initiator_id, first_month=date(2026, 10, 17))
+    current = subscribe(factory, initiator_id, period_mode=PeriodMode.CURRENT_MONTH, issue_day=1)
+    with factory() as session:
+        by_previous = subscriptions.due_periods(session.get_one(Subscription, previous), today=date(2026, 12, 10))
+        by_current = subscriptions.due_periods(session.get_one(Subscription, current), today=date(2026, 12, 10))
+    assert by_previous == [Period(date(2026, 10, 1), date(2026, 10, 31)), Period(date(2026, 11, 1), date(2026, 11, 30))]
+    assert by_current == [Period(date(2026, 11, 1), date(2026, 11, 30)), Period(date(2026, 12, 1), date(2026, 12, 31))]
+    assert all(period.is_calendar_month and period.start <= date(2026, 12, 10) for period in by_previous + by_current)
+    assert all(period.end < date(2026, 12, 10) for period in by_previous)
+
+
+def test_a_paused_subscription_issues_nothing_and_catches_up_when_resumed(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 10, 1))
+    change(factory, subscription_id, subscriptions.pause, date(2026, 11, 1))
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 0
+    change(factory, subscription_id, subscriptions.resume, date(2026, 12, 11))
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 11))) == 2
+    assert [d.period_start for d in issued(factory)] == [date(2026, 10, 1), date(2026, 11, 1)]
+
+
+def test_a_cancelled_subscription_issues_nothing_more_and_stays_cancelled(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    subscription_id = subscribe(factory, initiator_id)
+    change(factory, subscription_id, subscriptions.cancel, date(2026, 11, 20))
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 3, 10))) == 0
+    assert issued(factory) == []
+    for action in (subscriptions.resume, subscriptions.pause, subscriptions.cancel):
+        with pytest.raises(SubscriptionNotChangeable):
+            change(factory, subscription_id, action, date(2026, 11, 21))
+    with factory() as session:
+        assert session.get_one(Subscription, subscription_id).status == SubscriptionStatus.CANCELLED
+
+
+def test_renewal_stops_after_the_last_month(factory: sessionmaker[Session], initiator_id: int) -> None:
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 9, 1), last_month=date(2026, 10, 31))
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 2
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 6, 10))) == 0
+    assert [d.period_start for d in issued(factory)] == [date(2026, 9, 1), date(2026, 10, 1)]
+
+
+def test_a_period_covered_by_a_hand_made_document_is_skipped_and_flagged_not_duplicated(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    with factory() as session, session.begin():
+        by_hand = drafted(session, session.get_one(User, initiator_id)).id  # November 2026, № 12
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 10, 1))
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 1
+    rows = periods_of(factory, subscription_id)
+    assert [(row.period_start, row.outcome) for row in rows] == [
+        (date(2026, 10, 1), PeriodOutcome.ISSUED), (date(2026, 11, 1), PeriodOutcome.SKIPPED)]
+    assert rows[1].document_id is None and "№ 12" in (rows[1].reason or "")
+    assert [d.id for d in issued(factory) if d.period_start == date(2026, 11, 1)] == [by_hand]
+    with factory() as session:
+        subscription = session.get_one(Subscription, subscription_id)
+        assert subscription.last_error == rows[1].reason
+        assert subscription.next_number == 2
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 11))) == 0
+
+
+def test_repeat_monthly_from_a_document_issues_the_next_months_with_its_parties_and_items(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    with factory() as session, session.begin():
+        initiator = session.get_one(User, initiator_id)
+        source = drafted(session, initiator)
+        subscription_id = subscriptions.create_from_document(
+            session, initiator, source, SubscriptionTerms("{n}/{yyyy}", 3, date(2026, 12, 1), next_number=13),
+            now=at(date(2026, 12, 1))).id
+        source_id, source_title = source.id, source.counterparty_name
+    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 1, 3))) == 1
+    renewed = [d for d in issued(factory) if d.id != source_id]
+    assert [(d.number, d.period_start, d.document_date, d.counterparty_name) for d in renewed] == [
+        ("13/2026", date(2026, 12, 1), date(2027, 1, 3), source_title)]
+
+
+@pytest.mark.parametrize(("terms", "field", "code"), [
+    ({"number_pattern": "АКТ-{yyyy}"}, "number_pattern", "PATTERN-WITHOUT-COUNTER"),
+    ({"number_pattern": "{n.__class__}"}, "number_pattern", "PATTERN-INVALID"),
+    ({"number_pattern": "{n:>999999999}"}, "number_pattern", "PATTERN-INVALID"),
+    ({"number_pattern": "{n"}, "number_pattern", "PATTERN-INVALID"),
+    ({"issue_day": 29}, "issue_day", "ISSUE-DAY-RANGE"),
+    ({"last_month": date(2026, 10, 1)}, "last_month", "LAST-MONTH-BEFORE-FIRST"),
+    ({"signatories": [{"name": "Иванов", "email": "nobody"}]}, "signatories.0.email", "EMAIL-INVALID"),
+])
+def test_wrong_terms_are_refused_with_the_field_and_nothing_is_stored(
+    factory: sessionmaker[Session], initiator_id: int, terms: dict[str, Any], field: str, code: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        subscribe(factory, initiator_id, **terms)
+    assert (refused.value.errors[0].field, refused.value.errors[0].code) == (field, code)
+    with factory() as session:
+        assert session.scalars(select(Subscription)).all() == []
+
+
+def test_a_kind_without_periods_cannot_be_a_subscription(factory: sessionmaker[Session], initiator_id: int) -> None:
+    with factory() as session, pytest.raises(ValidationFailed) as refused:
+        subscriptions.create_from_draft(session, session.get_one(User, initiator_id),
+                                        form(DocumentKind.CONTRACT),
+                                        SubscriptionTerms("{n}", 5, date(2026, 11, 1)), now=at(date(2026, 11, 2)))
+    assert [error.code for error in refused.value.errors] == ["KIND-NOT-PERIODIC"]
+
+
+def test_workers_renewing_the_same_subscription_at_once_issue_one_document_per_period(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    racers = 4
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 8, 1))
+    barrier = threading.Barrier(racers)
+    outcomes: list[object] = [None] * racers
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[index] = subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10)))
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sum(outcome for outcome in outcomes if isinstance(outcome, int)) == 4, outcomes
+    documents = issued(factory)
+    assert [d.period_start for d in documents] == [date(2026, m, 1) for m in (8, 9, 10, 11)]
+    assert [d.number for d in documents] == ["1/2026", "2/2026", "3/2026", "4/2026"]
+
+
+def test_renew_due_renews_every_due_subscription_once(factory: sessionmaker[Session], initiator_id: int) -> None:
+    subscribe(factory, initiator_id, first_month=date(2026, 11, 1))
+    subscribe(factory, initiator_id, first_month=date(2026, 12, 1))  # first due on 5 January
+    assert subscriptions.renew_due(factory, now=at(date(2026, 12, 10))) == 1
+    assert subscriptions.renew_due(factory, now=at(date(2026, 12, 10))) == 0
+
+
+def test_the_daily_tick_enqueues_renewals_that_issue_each_due_period_once_even_when_run_twice(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture,
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 9, 1))
+    time_machine.move_to(at(date(2026, 12, 10)), tick=False)
+    assert [jobs.enqueue_renewals(), jobs.enqueue_renewals()] == [1, 1]
+    assert run_jobs(redis) == ["signing.jobs.renew_subscription"] * 2
+    assert [row.period_start for row in periods_of(factory, subscription_id)] == [
+        date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    assert len(issued(factory)) == 3
+    assert jobs.enqueue_renewals() == 0
