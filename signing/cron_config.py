@@ -12,6 +12,7 @@ from signing.jobs import (
     enqueue_renewals,
     expire_rounds,
     finalize_stalled,
+    notify_upcoming_renewals,
     record_cron_tick,
     send_reminders,
 )
@@ -22,3 +23,4 @@ register(expire_rounds, queue_name="default", cron="5 * * * *")
 register(send_reminders, queue_name="default", cron="15 * * * *")
 register(finalize_stalled, queue_name="default", cron="25 * * * *")
 register(enqueue_renewals, queue_name="default", cron="10 0 * * *")
+register(notify_upcoming_renewals, queue_name="default", cron="0 9 * * *")

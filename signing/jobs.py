@@ -18,7 +18,8 @@ from signing.mail import mailer_from_settings
 
 __all__ = [
     "CRON_TICK_KEY", "RENEWAL_RETRY", "deliver_outbox", "enqueue_renewals", "expire_rounds", "finalize_revision",
-    "finalize_stalled", "job_sessions", "record_cron_tick", "renew_subscription", "send_reminders",
+    "finalize_stalled", "job_sessions", "notify_upcoming_renewals", "record_cron_tick", "renew_subscription",
+    "send_reminders",
 ]
 
 CRON_TICK_KEY = "podpisant:cron:last_tick"
@@ -108,10 +109,14 @@ def send_reminders() -> int:
 
 def renew_subscription(subscription_id: int) -> int:
     """Issue every due period of one subscription, each exactly once (the unique period row is the guard, so a
-    rerun, a racing worker or a requeued job issues nothing twice); returns how many this run issued."""
+    rerun, a racing worker or a requeued job issues nothing twice); returns how many this run issued. The mail it
+    wrote (to the initiator, invitations) leaves at once, also when a period failed."""
     settings = load_settings()
-    with job_sessions(settings) as factory:
-        return subscriptions.renew(factory, subscription_id, now=utcnow(), tz=ZoneInfo(settings.timezone))
+    try:
+        with job_sessions(settings) as factory:
+            return subscriptions.renew(factory, subscription_id, now=utcnow(), settings=settings)
+    finally:
+        _enqueue_delivery()
 
 
 def enqueue_renewals() -> int:
@@ -125,3 +130,13 @@ def enqueue_renewals() -> int:
     for subscription_id in due:
         queue.enqueue(renew_subscription, subscription_id, retry=RENEWAL_RETRY)
     return len(due)
+
+
+def notify_upcoming_renewals() -> int:
+    """Tell initiators of the coming issue days (rq cron, daily; once per period); returns how many were told."""
+    settings = load_settings()
+    with job_sessions(settings) as factory, factory() as session, session.begin():
+        told = subscriptions.notify_upcoming(session, settings=settings, now=utcnow())
+    if told:
+        _enqueue_delivery()
+    return told

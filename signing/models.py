@@ -505,6 +505,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
         CheckConstraint("issue_day BETWEEN 1 AND 28", name="issue_day_range"),
+        CheckConstraint("notice_days BETWEEN 0 AND 14", name="notice_days_range"),
         Index("ix_subscriptions_status", "status"),
     )
 
@@ -524,6 +525,8 @@ class Subscription(Base):
     issue_day: Mapped[int] = mapped_column(Integer)
     """Day of the month (1–28) a period's document is issued on."""
     auto_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    """The initiator is told this many days before each issue day (0: no advance notice)."""
     first_month: Mapped[date] = mapped_column(Date)
     """1st day of the first period to issue."""
     last_month: Mapped[date | None] = mapped_column(Date)

@@ -232,9 +232,12 @@ def _prepare(revision: Revision, people: Sequence[Signatory]) -> None:
 
 def send(session: Session, document: Document, initiator: User, signatories_: Sequence[SignatorySpec], *,
          order: str, deadline: datetime | None, initiator_signs: bool, settings: Settings, now: datetime,
-         ip: str | None) -> Document:
+         ip: str | None, auto_sign: str | None = None) -> Document:
     """Send a draft out for signature: signature page with a field per signatory, status "in signing", and
-    personal links by mail — to everyone at once (parallel) or to the first (sequential)."""
+    personal links by mail — to everyone at once (parallel) or to the first (sequential).
+
+    `auto_sign` names a standing instruction of the initiator (a subscription with auto-signing on): their own
+    signature, with their own certificate, is then applied at once, before anyone else is invited."""
     people, signing_order = _clean_round(signatories_, initiator if initiator_signs else None, order, deadline, now)
     document = _lock_for_initiator(session, document, initiator)
     if document.status != DocumentStatus.DRAFT:
@@ -248,8 +251,23 @@ def send(session: Session, document: Document, initiator: User, signatories_: Se
                    revision_sha256=revision.pdf_sha256,
                    details={"signatories": len(rows), "order": signing_order.value,
                             "deadline": deadline.isoformat() if deadline else None})
-    _invite_turn(session, document, rows, settings=settings, now=now)
+    if auto_sign is not None and initiator_signs:
+        _sign_for_initiator(session, document, rows[0], consent=auto_sign, settings=settings, now=now)
+    if finalization.fully_signed(revision, rows):
+        finalization.schedule(session, revision, settings)
+    else:
+        _invite_turn(session, document, rows, settings=settings, now=now)
     return document
+
+
+def _sign_for_initiator(session: Session, document: Document, signatory: Signatory, *, consent: str,
+                        settings: Settings, now: datetime) -> None:
+    """The initiator's signature applied on their standing instruction `consent`: no code, their certificate."""
+    revision = _apply_signature(session, document, signatory, settings=settings, now=now)
+    history.append(session, document, "signed", actor=signatory.email, actor_user_id=signatory.user_id, now=now,
+                   ip=None, revision_sha256=revision.pdf_sha256,
+                   details={"signatory_id": signatory.id, "certificate_serial": signatory.certificate_serial,
+                            "automatic": consent})
 
 
 # ---------------------------------------------------------------- viewing

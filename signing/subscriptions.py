@@ -13,14 +13,15 @@ import logging
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from signing import documents
+from signing import documents, rounds, subscription_notices
+from signing.config import Settings
 from signing.drafting import Draft, Period, month_of, validate_draft
 from signing.drafting.draft import NUMBER_PATTERN
 from signing.drafting.fields import format_date
@@ -52,6 +53,8 @@ __all__ = [
     "format_number",
     "get_for_initiator",
     "issue_date",
+    "next_period",
+    "notify_upcoming",
     "pause",
     "renew",
     "renew_due",
@@ -59,7 +62,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_PATTERN = 60
 PATTERN_FIELDS = frozenset({"n", "yyyy", "mm"})
 NUMBER_SPECS = frozenset({"", "d"} | {f"0{width}" for width in range(1, 10)} | {f"0{width}d" for width in range(1, 10)})
@@ -83,6 +85,10 @@ class SubscriptionTerms:
     next_number: int = 1
     """The counter's value for the first document."""
     auto_sign: bool = False
+    """Sign each issued document with the initiator's own certificate and send it to the signatories at once;
+    otherwise the initiator gets a ready draft and a reminder to send it."""
+    notice_days: int = 3
+    """Tell the initiator this many days (0–14) before each issue day; 0: no advance notice."""
     signatories: Sequence[Mapping[str, str]] = ()
     """name, email, optional organization and role, in signing order."""
     signing_order: SigningOrder = SigningOrder.PARALLEL
@@ -131,7 +137,7 @@ def _create(
         signatories_json=json.dumps([dict(s) for s in terms.signatories], ensure_ascii=False),
         signing_order=terms.signing_order.value, period_mode=terms.period_mode.value,
         number_pattern=terms.number_pattern, next_number=terms.next_number, issue_day=terms.issue_day,
-        auto_sign=terms.auto_sign, first_month=first.start,
+        auto_sign=terms.auto_sign, notice_days=terms.notice_days, first_month=first.start,
         last_month=None if terms.last_month is None else terms.last_month.replace(day=1),
         status=SubscriptionStatus.ACTIVE.value, source_document_id=source_document_id, created_at=now, updated_at=now,
     )
@@ -175,6 +181,8 @@ def _schedule_errors(terms: SubscriptionTerms) -> list[FieldError | None]:
     errors: list[FieldError | None] = []
     if not 1 <= terms.issue_day <= 28:
         errors.append(FieldError("issue_day", "ISSUE-DAY-RANGE", minimum=1, maximum=28))
+    if not 0 <= terms.notice_days <= 14:
+        errors.append(FieldError("notice_days", "NOTICE-DAYS-RANGE", minimum=0, maximum=14))
     if terms.next_number < 1:
         errors.append(FieldError("next_number", "NUMBER-RANGE"))
     if terms.last_month is not None and terms.last_month.replace(day=1) < terms.first_month.replace(day=1):
@@ -246,20 +254,27 @@ def _issue_date(period: Period, mode: PeriodMode, issue_day: int) -> date:
     return month.replace(day=issue_day)
 
 
+def next_period(subscription: Subscription) -> Period | None:
+    """The first period not yet handled (issued or skipped), whether due or not; None after the last month."""
+    handled = [row.period_start for row in subscription.periods]
+    start = add_months(max(handled), 1) if handled else subscription.first_month
+    if subscription.last_month is not None and start > subscription.last_month:
+        return None
+    return month_of(start)
+
+
 def due_periods(subscription: Subscription, *, today: date) -> list[Period]:
     """Every period not yet handled whose issue day has come, oldest first: from the month after the last handled
     one (or the first month) up to the latest due one, never past the last month; none unless active."""
     if subscription.status != SubscriptionStatus.ACTIVE:
         return []
-    handled = [row.period_start for row in subscription.periods]
-    start = add_months(max(handled), 1) if handled else subscription.first_month
     due = []
-    while subscription.last_month is None or start <= subscription.last_month:
-        period = month_of(start)
-        if issue_date(subscription, period) > today:
-            break
+    period = next_period(subscription)
+    while period is not None and issue_date(subscription, period) <= today:
         due.append(period)
-        start = add_months(start, 1)
+        following = add_months(period.start, 1)
+        period = None if subscription.last_month is not None and following > subscription.last_month \
+            else month_of(following)
     return due
 
 
@@ -279,42 +294,47 @@ def due_subscription_ids(session: Session, *, today: date) -> list[int]:
     return [subscription.id for subscription in active if due_periods(subscription, today=today)]
 
 
-def renew_due(session_factory: sessionmaker[Session], *, now: datetime, tz: ZoneInfo = MOSCOW) -> int:
+def renew_due(session_factory: sessionmaker[Session], *, now: datetime, settings: Settings) -> int:
     """Renew every due subscription in turn; returns the documents issued. One subscription's failure (kept in its
     `last_error`) does not hold up the others."""
     with session_factory() as session:
-        ids = due_subscription_ids(session, today=now.astimezone(tz).date())
+        ids = due_subscription_ids(session, today=_today(now, settings))
     issued = 0
     for subscription_id in ids:
         try:
-            issued += renew(session_factory, subscription_id, now=now, tz=tz)
+            issued += renew(session_factory, subscription_id, now=now, settings=settings)
         except Exception:  # recorded on the subscription by `renew`; the next tick or "retry now" tries again
             log.warning("renewal of subscription %s failed", subscription_id, exc_info=True)
     return issued
 
 
-def renew(session_factory: sessionmaker[Session], subscription_id: int, *, now: datetime,
-          tz: ZoneInfo = MOSCOW) -> int:
+def _today(now: datetime, settings: Settings) -> date:
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def renew(session_factory: sessionmaker[Session], subscription_id: int, *, now: datetime, settings: Settings) -> int:
     """Issue the document of each due period, in order, each in its own transaction; returns how many this run
     issued (periods another run issued, or skipped as overlapping, do not count). A failure is stored in
-    `last_error` and raised again, so that the job is retried; later periods wait for it."""
+    `last_error` (and mailed to the initiator once per period) and raised again, so that the job is retried; later
+    periods wait for it."""
     with session_factory() as session:
         subscription = session.get(Subscription, subscription_id, options=[selectinload(Subscription.periods)])
         if subscription is None:
             raise SubscriptionNotFound(str(subscription_id))
         due = [(period, issue_date(subscription, period))
-               for period in due_periods(subscription, today=now.astimezone(tz).date())]
+               for period in due_periods(subscription, today=_today(now, settings))]
     issued = 0
     for period, day in due:
         try:
-            issued += _issue(session_factory, subscription_id, period, day, now=now)
+            issued += _issue(session_factory, subscription_id, period, day, now=now, settings=settings)
         except Exception as error:
-            _record_failure(session_factory, subscription_id, period, error, now=now)
+            _record_failure(session_factory, subscription_id, period, error, now=now, settings=settings)
             raise
     return issued
 
 
-def _issue(factory: sessionmaker[Session], subscription_id: int, period: Period, day: date, *, now: datetime) -> int:
+def _issue(factory: sessionmaker[Session], subscription_id: int, period: Period, day: date, *, now: datetime,
+           settings: Settings) -> int:
     """1 when this transaction issued `period`, 0 when another run had (the unique row) or it overlaps a document
     made by hand (the row then records the skip)."""
     with factory() as session:
@@ -328,7 +348,7 @@ def _issue(factory: sessionmaker[Session], subscription_id: int, period: Period,
             if _handled(session, subscription_id, period):
                 return 0
             raise
-        issued = _fill(session, row, period, now=now)
+        issued = _fill(session, row, period, now=now, settings=settings)
         session.commit()
         return issued
 
@@ -339,8 +359,9 @@ def _handled(session: Session, subscription_id: int, period: Period) -> bool:
     return found is not None
 
 
-def _fill(session: Session, row: SubscriptionPeriod, period: Period, *, now: datetime) -> int:
-    """Create the period's document on the row just inserted (same transaction), or mark the row skipped."""
+def _fill(session: Session, row: SubscriptionPeriod, period: Period, *, now: datetime, settings: Settings) -> int:
+    """Create the period's document on the row just inserted (same transaction) — signed by the initiator and sent
+    when auto-signing is on, a ready draft otherwise — or mark the row skipped."""
     subscription = session.get(Subscription, row.subscription_id, with_for_update=True, populate_existing=True)
     assert subscription is not None
     if subscription.status != SubscriptionStatus.ACTIVE:
@@ -358,14 +379,26 @@ def _fill(session: Session, row: SubscriptionPeriod, period: Period, *, now: dat
         overlap = _overlap(failure)
         if overlap is None:
             raise
-        _skip(subscription, row, period, overlap, now=now)
+        _skip(session, subscription, row, period, overlap, now=now, settings=settings)
         return 0
+    if subscription.auto_sign:
+        rounds.send(session, document, initiator, _signatory_specs(subscription), order=subscription.signing_order,
+                    deadline=None, initiator_signs=True, settings=settings, now=now, ip=None,
+                    auto_sign=f"subscription:{subscription.id}")
     row.document_id = document.id
     row.number = draft.number
     subscription.next_number += 1
     subscription.last_error = None
     subscription.updated_at = now
+    subscription_notices.tell_issued(session, subscription, period, document, sent=subscription.auto_sign,
+                                     settings=settings, now=now)
     return 1
+
+
+def _signatory_specs(subscription: Subscription) -> list[rounds.SignatorySpec]:
+    return [rounds.SignatorySpec(name=str(s.get("name") or ""), email=str(s.get("email") or ""),
+                                 organization=s.get("organization") or None, role=s.get("role") or None)
+            for s in json.loads(subscription.signatories_json)]
 
 
 def _overlap(failure: ValidationFailed) -> FieldError | None:
@@ -374,8 +407,8 @@ def _overlap(failure: ValidationFailed) -> FieldError | None:
     return None
 
 
-def _skip(subscription: Subscription, row: SubscriptionPeriod, period: Period, overlap: FieldError, *,
-          now: datetime) -> None:
+def _skip(session: Session, subscription: Subscription, row: SubscriptionPeriod, period: Period,
+          overlap: FieldError, *, now: datetime, settings: Settings) -> None:
     """The period is already covered by a document someone made by hand: flag it, never duplicate it."""
     reason = (f"Период {period.label()} пропущен: уже есть документ № {overlap.params.get('number')} "
               f"от {overlap.params.get('date')} ({overlap.params.get('period')})")
@@ -383,16 +416,38 @@ def _skip(subscription: Subscription, row: SubscriptionPeriod, period: Period, o
     row.reason = reason
     subscription.last_error = reason
     subscription.updated_at = now
+    subscription_notices.tell_skipped(session, subscription, period, reason, settings=settings, now=now)
 
 
 def _record_failure(factory: sessionmaker[Session], subscription_id: int, period: Period, error: Exception, *,
-                    now: datetime) -> None:
+                    now: datetime, settings: Settings) -> None:
+    code = getattr(error, "code", type(error).__name__)
+    reason = f"{code}: {error}"[:1500]
     with factory() as session, session.begin():
-        subscription = session.get(Subscription, subscription_id)
+        subscription = session.get(Subscription, subscription_id, with_for_update=True)
         if subscription is not None:
-            code = getattr(error, "code", type(error).__name__)
-            subscription.last_error = f"Период {period.label()} не выпущен: {code}: {error}"[:2000]
+            subscription.last_error = f"Период {period.label()} не выпущен: {reason}"
             subscription.updated_at = now
+            subscription_notices.tell_failed(session, subscription, period, reason, settings=settings, now=now)
+
+
+def notify_upcoming(session: Session, *, settings: Settings, now: datetime) -> int:
+    """Tell each initiator whose active subscription issues within its `notice_days` (daily, from rq cron; once
+    per period whatever the number of runs); returns how many notices were written now."""
+    today = _today(now, settings)
+    active = session.scalars(select(Subscription).where(Subscription.status == SubscriptionStatus.ACTIVE,
+                                                        Subscription.notice_days > 0)
+                             .options(selectinload(Subscription.periods)).order_by(Subscription.id))
+    told = 0
+    for subscription in active:
+        period = next_period(subscription)
+        if period is None:
+            continue
+        day = issue_date(subscription, period)
+        if today < day <= today + timedelta(days=subscription.notice_days):
+            told += subscription_notices.tell_upcoming(session, subscription, period, day, settings=settings,
+                                                       now=now)
+    return told
 
 
 def _form_of(draft: Draft) -> dict[str, object]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,20 +14,29 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from time_machine import TimeMachineFixture
 
-from signing import jobs, subscriptions
+from signing import documents, jobs, subscriptions
+from signing.certificates import trust_anchors
 from signing.config import Settings
 from signing.drafting import DocumentKind, Period
 from signing.errors import SubscriptionNotChangeable, ValidationFailed
 from signing.models import (
     Document,
+    DocumentStatus,
+    HistoryEntry,
+    OutboxMessage,
     PeriodMode,
     PeriodOutcome,
+    Revision,
+    SignatoryState,
+    SignerCertificate,
     Subscription,
     SubscriptionPeriod,
     SubscriptionStatus,
     User,
 )
+from signing.pades import verify
 from signing.subscriptions import SubscriptionTerms
+from signing.trust_services import ca_for
 from tests.signing.document_fixtures import drafted, person
 from tests.signing.drafting.examples import form
 from tests.signing.round_fixtures import job_environment_fixture, run_jobs  # noqa: F401 - fixture `job_environment`
@@ -48,14 +58,17 @@ def initiator_id(factory: sessionmaker[Session]) -> int:
         return person(session, 1).id
 
 
-def subscribe(factory: sessionmaker[Session], initiator_id: int, **terms: Any) -> int:
-    """A subscription from the example act's form; `terms` replace the defaults (November 2026 on, issued the 5th)."""
+def subscribe(factory: sessionmaker[Session], initiator_id: int, *, data: dict[str, Any] | None = None,
+              **terms: Any) -> int:
+    """A subscription from the example act's form (or `data`); `terms` replace the defaults (November 2026 on,
+    issued the 5th)."""
     values: dict[str, Any] = {"number_pattern": "{n}/{yyyy}", "issue_day": 5, "first_month": date(2026, 11, 1)}
     values.update(terms)
     with factory() as session, session.begin():
         initiator = session.get(User, initiator_id)
         assert initiator is not None
-        made = subscriptions.create_from_draft(session, initiator, form(DocumentKind.ACT), SubscriptionTerms(**values),
+        made = subscriptions.create_from_draft(session, initiator, data or form(DocumentKind.ACT),
+                                               SubscriptionTerms(**values),
                                                now=at(date(2026, 11, 2)))
         return made.id
 
@@ -80,10 +93,11 @@ def change(factory: sessionmaker[Session], subscription_id: int, action: Any, da
 
 
 def test_renewal_run_three_times_on_the_same_day_issues_one_document_per_period(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscription_id = subscribe(factory, initiator_id)
-    runs = [subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10), hour)) for hour in (6, 9, 20)]
+    runs = [subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10), hour))
+            for hour in (6, 9, 20)]
     documents = issued(factory)
     assert runs == [1, 0, 0]
     assert [(d.number, d.period_start, d.period_end, d.document_date) for d in documents] == [
@@ -93,11 +107,11 @@ def test_renewal_run_three_times_on_the_same_day_issues_one_document_per_period(
 
 
 def test_a_subscription_five_months_behind_issues_five_documents_in_period_order(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 7, 1), next_number=7,
                                 number_pattern="АКТ-{yyyy}-{mm}-{n:03}")
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 5
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 5
     documents = issued(factory)
     assert [(d.number, d.period_start, d.period_end, d.document_date) for d in documents] == [
         ("АКТ-2026-07-007", date(2026, 7, 1), date(2026, 7, 31), date(2026, 8, 5)),
@@ -110,12 +124,13 @@ def test_a_subscription_five_months_behind_issues_five_documents_in_period_order
 
 
 def test_a_period_is_issued_on_its_issue_day_and_never_before(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscription_id = subscribe(factory, initiator_id)
     # 23:30 UTC on 4 December is already the 5th in Moscow: the day counts in the service's time zone.
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 4), 20)) == 0
-    assert subscriptions.renew(factory, subscription_id, now=datetime(2026, 12, 4, 21, 30, tzinfo=UTC)) == 1
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 4), 20)) == 0
+    late_evening = datetime(2026, 12, 4, 21, 30, tzinfo=UTC)
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=late_evening) == 1
     assert [d.period_start for d in issued(factory)] == [date(2026, 11, 1)]
 
 
@@ -134,22 +149,22 @@ def test_due_periods_are_whole_calendar_months_never_in_the_future(
 
 
 def test_a_paused_subscription_issues_nothing_and_catches_up_when_resumed(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 10, 1))
     change(factory, subscription_id, subscriptions.pause, date(2026, 11, 1))
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 0
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 0
     change(factory, subscription_id, subscriptions.resume, date(2026, 12, 11))
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 11))) == 2
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 11))) == 2
     assert [d.period_start for d in issued(factory)] == [date(2026, 10, 1), date(2026, 11, 1)]
 
 
 def test_a_cancelled_subscription_issues_nothing_more_and_stays_cancelled(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscription_id = subscribe(factory, initiator_id)
     change(factory, subscription_id, subscriptions.cancel, date(2026, 11, 20))
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 3, 10))) == 0
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2027, 3, 10))) == 0
     assert issued(factory) == []
     for action in (subscriptions.resume, subscriptions.pause, subscriptions.cancel):
         with pytest.raises(SubscriptionNotChangeable):
@@ -158,20 +173,22 @@ def test_a_cancelled_subscription_issues_nothing_more_and_stays_cancelled(
         assert session.get_one(Subscription, subscription_id).status == SubscriptionStatus.CANCELLED
 
 
-def test_renewal_stops_after_the_last_month(factory: sessionmaker[Session], initiator_id: int) -> None:
+def test_renewal_stops_after_the_last_month(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
+) -> None:
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 9, 1), last_month=date(2026, 10, 31))
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 2
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 6, 10))) == 0
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 2
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2027, 6, 10))) == 0
     assert [d.period_start for d in issued(factory)] == [date(2026, 9, 1), date(2026, 10, 1)]
 
 
 def test_a_period_covered_by_a_hand_made_document_is_skipped_and_flagged_not_duplicated(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     with factory() as session, session.begin():
         by_hand = drafted(session, session.get_one(User, initiator_id)).id  # November 2026, № 12
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 10, 1))
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10))) == 1
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 1
     rows = periods_of(factory, subscription_id)
     assert [(row.period_start, row.outcome) for row in rows] == [
         (date(2026, 10, 1), PeriodOutcome.ISSUED), (date(2026, 11, 1), PeriodOutcome.SKIPPED)]
@@ -181,11 +198,11 @@ def test_a_period_covered_by_a_hand_made_document_is_skipped_and_flagged_not_dup
         subscription = session.get_one(Subscription, subscription_id)
         assert subscription.last_error == rows[1].reason
         assert subscription.next_number == 2
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 11))) == 0
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 11))) == 0
 
 
 def test_repeat_monthly_from_a_document_issues_the_next_months_with_its_parties_and_items(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     with factory() as session, session.begin():
         initiator = session.get_one(User, initiator_id)
@@ -194,7 +211,7 @@ def test_repeat_monthly_from_a_document_issues_the_next_months_with_its_parties_
             session, initiator, source, SubscriptionTerms("{n}/{yyyy}", 3, date(2026, 12, 1), next_number=13),
             now=at(date(2026, 12, 1))).id
         source_id, source_title = source.id, source.counterparty_name
-    assert subscriptions.renew(factory, subscription_id, now=at(date(2027, 1, 3))) == 1
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2027, 1, 3))) == 1
     renewed = [d for d in issued(factory) if d.id != source_id]
     assert [(d.number, d.period_start, d.document_date, d.counterparty_name) for d in renewed] == [
         ("13/2026", date(2026, 12, 1), date(2027, 1, 3), source_title)]
@@ -228,7 +245,7 @@ def test_a_kind_without_periods_cannot_be_a_subscription(factory: sessionmaker[S
 
 
 def test_workers_renewing_the_same_subscription_at_once_issue_one_document_per_period(
-    factory: sessionmaker[Session], initiator_id: int
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     racers = 4
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 8, 1))
@@ -238,7 +255,8 @@ def test_workers_renewing_the_same_subscription_at_once_issue_one_document_per_p
     def run(index: int) -> None:
         barrier.wait()
         try:
-            outcomes[index] = subscriptions.renew(factory, subscription_id, now=at(date(2026, 12, 10)))
+            outcomes[index] = subscriptions.renew(factory, subscription_id, settings=settings,
+                                                  now=at(date(2026, 12, 10)))
         except Exception as error:
             outcomes[index] = error
 
@@ -253,11 +271,13 @@ def test_workers_renewing_the_same_subscription_at_once_issue_one_document_per_p
     assert [d.number for d in documents] == ["1/2026", "2/2026", "3/2026", "4/2026"]
 
 
-def test_renew_due_renews_every_due_subscription_once(factory: sessionmaker[Session], initiator_id: int) -> None:
+def test_renew_due_renews_every_due_subscription_once(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
+) -> None:
     subscribe(factory, initiator_id, first_month=date(2026, 11, 1))
     subscribe(factory, initiator_id, first_month=date(2026, 12, 1))  # first due on 5 January
-    assert subscriptions.renew_due(factory, now=at(date(2026, 12, 10))) == 1
-    assert subscriptions.renew_due(factory, now=at(date(2026, 12, 10))) == 0
+    assert subscriptions.renew_due(factory, settings=settings, now=at(date(2026, 12, 10))) == 1
+    assert subscriptions.renew_due(factory, settings=settings, now=at(date(2026, 12, 10))) == 0
 
 
 def test_the_daily_tick_enqueues_renewals_that_issue_each_due_period_once_even_when_run_twice(
@@ -267,8 +287,126 @@ def test_the_daily_tick_enqueues_renewals_that_issue_each_due_period_once_even_w
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 9, 1))
     time_machine.move_to(at(date(2026, 12, 10)), tick=False)
     assert [jobs.enqueue_renewals(), jobs.enqueue_renewals()] == [1, 1]
-    assert run_jobs(redis) == ["signing.jobs.renew_subscription"] * 2
+    assert [job for job in run_jobs(redis) if "renew" in job] == ["signing.jobs.renew_subscription"] * 2
     assert [row.period_start for row in periods_of(factory, subscription_id)] == [
         date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
     assert len(issued(factory)) == 3
     assert jobs.enqueue_renewals() == 0
+
+
+# ---------------------------------------------------------------- auto-signing, mail to the initiator, failures
+
+
+PARTY = {"name": "Контрагентов Игорь Петрович", "email": "party@example.org", "organization": "ООО «Ромашка»"}
+
+
+def outbox_of(factory: sessionmaker[Session], kind: str) -> list[OutboxMessage]:
+    with factory() as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
+                                    .order_by(OutboxMessage.id)))
+
+
+def test_with_auto_signing_the_initiator_signs_with_their_own_certificate_and_the_counterparty_is_invited(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, auto_sign=True, signatories=[PARTY])
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 1
+    with factory() as session:
+        document = session.scalars(select(Document)).one()
+        initiator = session.get_one(User, initiator_id)
+        people = sorted(document.signatories, key=lambda s: s.position)
+        assert document.status == DocumentStatus.IN_SIGNING
+        assert [(s.email, s.state, s.is_initiator) for s in people] == [
+            (initiator.email, SignatoryState.SIGNED, True), (PARTY["email"], SignatoryState.NOTIFIED, False)]
+        revision = session.scalars(select(Revision).where(Revision.document_id == document.id)).one()
+        assert revision.pdf is not None
+        report = verify(revision.pdf, trust=trust_anchors(session, ca_for(settings), now=at(date(2026, 12, 10))),
+                        now=at(date(2026, 12, 10)))
+        certificate = session.scalars(select(SignerCertificate).where(SignerCertificate.user_id == initiator_id)).one()
+        automatic = [e.details for e in session.scalars(select(HistoryEntry).where(
+            HistoryEntry.document_id == document.id, HistoryEntry.event == "signed"))]
+    signed = [s for s in report.signatures if s.kind.value != "document_timestamp"]
+    assert len(signed) == 1 and signed[0].valid and signed[0].intact and signed[0].signer_name == initiator.full_name
+    assert signed[0].certificate_serial is not None
+    assert int(signed[0].certificate_serial, 16) == int(certificate.serial, 16)
+    assert [json.loads(details)["automatic"] for details in automatic] == [f"subscription:{subscription_id}"]
+    assert [m.recipient for m in outbox_of(factory, "invitation")] == [PARTY["email"]]
+    told = outbox_of(factory, "subscription-issued")
+    assert [m.recipient for m in told] == [initiator.email] and "отправлен на подпись" in told[0].body
+
+
+def test_with_auto_signing_and_no_one_else_the_document_is_complete_once_finalized(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture,
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, auto_sign=True)
+    time_machine.move_to(at(date(2026, 12, 10), 10), tick=False)
+    assert subscriptions.renew(factory, subscription_id, settings=job_environment, now=at(date(2026, 12, 10))) == 1
+    assert "signing.jobs.finalize_revision" in run_jobs(redis)
+    with factory() as session:
+        assert session.scalars(select(Document)).one().status in {DocumentStatus.COMPLETED, DocumentStatus.DELIVERED}
+
+
+def test_without_auto_signing_the_initiator_gets_a_ready_draft_and_a_reminder_to_send_it(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, signatories=[PARTY])
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10))) == 1
+    document = issued(factory)[0]
+    assert document.status == DocumentStatus.DRAFT
+    assert outbox_of(factory, "invitation") == []
+    told = outbox_of(factory, "subscription-issued")
+    assert len(told) == 1 and "отправьте его на подпись" in told[0].subject
+    assert f"/documents/{document.id}" in told[0].body
+
+
+def test_the_initiator_is_told_before_the_issue_day_once_and_not_when_notices_are_off(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings
+) -> None:
+    told = subscribe(factory, initiator_id, notice_days=3)  # November, issued on 5 December
+    subscribe(factory, initiator_id, notice_days=0)
+
+    def notify(day: date) -> int:
+        with factory() as session, session.begin():
+            return subscriptions.notify_upcoming(session, settings=settings, now=at(day))
+
+    assert [notify(date(2026, 12, d)) for d in (1, 2, 3, 4, 5)] == [0, 1, 0, 0, 0]
+    messages = outbox_of(factory, "subscription-upcoming")
+    assert len(messages) == 1 and "05.12.2026" in messages[0].subject and str(told) in messages[0].subject
+
+
+def test_a_failed_renewal_is_recorded_and_mailed_once_and_a_retry_after_the_fix_issues_the_missing_period(
+    factory: sessionmaker[Session], initiator_id: int, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 10, 1))
+    real_render = documents.render_pdf
+    failing = {"November 2026": True}
+
+    def render(draft: Any) -> bytes:
+        if failing["November 2026"] and draft.period.start == date(2026, 11, 1):
+            raise RuntimeError("шрифт не найден")
+        return real_render(draft)
+
+    monkeypatch.setattr(documents, "render_pdf", render)
+    for attempt in range(2):  # the job and its first retry
+        with pytest.raises(RuntimeError):
+            subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10), 9 + attempt))
+    assert [row.period_start for row in periods_of(factory, subscription_id)] == [date(2026, 10, 1)]
+    with factory() as session:
+        last_error = session.get_one(Subscription, subscription_id).last_error or ""
+    assert "11.2026" in last_error or "ноябрь" in last_error.lower()
+    assert "шрифт не найден" in last_error
+    failed = outbox_of(factory, "subscription-failed")
+    assert len(failed) == 1 and "шрифт не найден" in failed[0].body
+    failing["November 2026"] = False  # fixed; "retry now"
+    assert subscriptions.renew(factory, subscription_id, settings=settings, now=at(date(2026, 12, 10), 12)) == 1
+    assert [d.period_start for d in issued(factory)] == [date(2026, 10, 1), date(2026, 11, 1)]
+    assert [d.number for d in issued(factory)] == ["1/2026", "2/2026"]
+    with factory() as session:
+        assert session.get_one(Subscription, subscription_id).last_error is None
+
+
+def test_a_notice_period_outside_the_range_is_refused(factory: sessionmaker[Session], initiator_id: int) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        subscribe(factory, initiator_id, notice_days=15)
+    assert [(e.field, e.code) for e in refused.value.errors] == [("notice_days", "NOTICE-DAYS-RANGE")]

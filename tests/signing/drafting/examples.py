@@ -65,3 +65,13 @@ def form(kind: DocumentKind = DocumentKind.ACT, **changes: Any) -> dict[str, Any
         data["carrier"] = dict(YANDEX)
     data.update(changes)
     return data
+
+
+def company(index: int) -> dict[str, str]:
+    """The `index`-th of many distinct organisations with a valid INN (the check digit computed), for tests that
+    need counterparties whose documents must not overlap."""
+    from stdnum.ru import inn
+
+    base = f"77{index:07d}"
+    return {"name": f"ООО «Ромашка-{index}»", "inn": base + inn.calc_company_check_digit(base), "kpp": "773601001",
+            "ogrn": "", "address": f"125009, г. Москва, ул. Тверская, д. {index % 200 + 1}"}
