@@ -115,9 +115,15 @@ def _issue(session: Session, holder: User | Signatory, ca: IssuingCa, kek: bytes
 
 def signing_identity(session: Session, user: User, ca: IssuingCa, kek: bytes, *, now: datetime) -> SignerIdentity:
     """The user's certificate valid at `now` with its key; a new one is issued on first use, after expiry
-    or revocation. The user's row is locked first so that concurrent first signatures issue only one."""
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    row = _current_row(session, SignerCertificate.user_id == user.id, ca, now) or _issue(session, user, ca, kek, now)
+    or revocation. Before issuing, the user's row is locked, and looked at again, so that concurrent first
+    signatures issue only one. The lock is FOR NO KEY UPDATE: it does not wait for the key-share locks that the
+    same person's other transactions hold through their foreign keys (inserting their documents), which a FOR
+    UPDATE would, deadlocking two of them that each wanted it."""
+    mine = SignerCertificate.user_id == user.id
+    row = _current_row(session, mine, ca, now)
+    if row is None:
+        session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+        row = _current_row(session, mine, ca, now) or _issue(session, user, ca, kek, now)
     return _identity(row, ca, kek)
 
 

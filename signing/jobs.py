@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from redis import Redis
 from rq import Queue, Retry
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import finalization, outbox, rounds, subscriptions
+from signing import delivery, finalization, outbox, rounds, subscriptions
 from signing.clock import utcnow
 from signing.config import Settings, load_settings
 from signing.db import create_db_engine
@@ -45,14 +47,29 @@ def record_cron_tick() -> str:
     return moment
 
 
+_engines: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    """The process's engine for `url`, kept across jobs (its pool and compiled statements stay warm)."""
+    if url not in _engines:
+        _engines[url] = create_db_engine(url)
+    return _engines[url]
+
+
+def _forget_engines_in_child() -> None:
+    """A forked process must not share its parent's pooled connections: it opens its own."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
 @contextmanager
 def job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """A session factory on the job's own engine, disposed of when the job ends."""
-    engine = create_db_engine(settings.effective_database_url)
-    try:
-        yield sessionmaker(engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
+    """A session factory on the process's engine for the configured database."""
+    yield sessionmaker(_engine(settings.effective_database_url), expire_on_commit=False)
 
 
 def deliver_outbox() -> int:
@@ -65,8 +82,9 @@ def deliver_outbox() -> int:
 
 
 def _enqueue_delivery() -> None:
-    """Send the mail a job just committed without waiting for the next minute's tick."""
-    Queue("default", connection=_redis()).enqueue(deliver_outbox)
+    """Send the mail a job just committed without waiting for the next minute's tick (one waiting delivery job
+    serves any number of such commits)."""
+    delivery.deliver_soon(_redis())
 
 
 def finalize_revision(revision_id: int) -> bool:

@@ -1,5 +1,5 @@
 """The process-wide handles the app hands to views: settings, engine, Redis, mailer, code rules. The request's
-sessions enqueue outbox delivery after a commit that wrote mail (`web.delivery`)."""
+sessions enqueue outbox delivery after a commit that wrote mail (`signing.delivery`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from signing.codes import CodePolicy
 from signing.config import Settings
 from signing.db import create_db_engine
+from signing.delivery import watch_outbox
 from signing.mail import Mailer, mailer_from_settings
-from web.delivery import watch_outbox
 
 __all__ = ["Services", "db", "services"]
 

@@ -156,7 +156,8 @@ def app_children(settings: Settings, env: Mapping[str, str], host: str, port: in
         *gunicorn_extra_options(),
         wsgi_app,
     )  # fmt: skip
-    worker = (venv_binary("rq"), "worker", "--with-scheduler", "--url", redis_url, "default")
+    worker = (venv_binary("rq"), "worker", "--with-scheduler", "--worker-class", "signing.worker.ServiceWorker",
+              "--url", redis_url, "default")
     cron = (venv_binary("rq"), "cron", "--url", redis_url, "--path", str(PROJECT_ROOT), "signing.cron_config")
     return [
         Child("web", web, dict(env)),

@@ -33,7 +33,7 @@ from tests.web.test_round_pages import (  # noqa: F401 - the round pages' clock 
     _send,
 )
 from web import create_app
-from web.delivery import DELIVER_JOB, JOB_IDS
+from signing.delivery import DELIVER_JOB, JOB_IDS
 
 DELIVERY = "signing.jobs.deliver_outbox"
 
@@ -86,7 +86,7 @@ def test_a_commit_after_the_job_ran_enqueues_it_again(maria: WebUser, mail: Mail
 def test_a_commit_while_a_delivery_runs_queues_a_second_one(redis: Redis[bytes], app: Flask) -> None:
     from rq.job import JobStatus
 
-    from web.delivery import deliver_soon
+    from signing.delivery import deliver_soon
 
     running = Queue("default", connection=redis).enqueue(DELIVER_JOB, job_id=JOB_IDS[0])
     running.set_status(JobStatus.STARTED)

@@ -1,4 +1,4 @@
-"""Mail written by a request leaves now, not at the next minute's `rq cron` tick.
+"""Mail written by a request or a job leaves now, not at the next minute's `rq cron` tick.
 
 The request's sessions note when a flush inserts outbox rows; when that transaction commits, a delivery job is put
 on the RQ queue. One waiting job is enough for any number of commits (it runs after them and sends every due row),
