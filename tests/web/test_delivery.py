@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from signing import outbox
 from signing.clock import utcnow
 from signing.config import Settings
+from signing.delivery import DELIVER_JOB, JOB_IDS
 from signing.models import OutboxMessage, OutboxStatus
 from tests.conftest import MailSink, WebUser, free_port
 from tests.signing.round_fixtures import (
@@ -33,7 +34,6 @@ from tests.web.test_round_pages import (  # noqa: F401 - the round pages' clock 
     _send,
 )
 from web import create_app
-from signing.delivery import DELIVER_JOB, JOB_IDS
 
 DELIVERY = "signing.jobs.deliver_outbox"
 
