@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,7 @@ from web.documents import _go, _today
 from web.errors import ErrorInfo, form_failure
 from web.htmx import is_htmx, render
 from web.login import current_account
-from web.renewals import announce_created, enqueue_renewal
+from web.renewals import announce_created, enqueue_renewal, renew_if_due
 from web.services import db
 from web.subscription_form import SubscriptionForm
 
@@ -109,13 +109,14 @@ def repeatable(document: Document) -> bool:
     return subscriptions.repeatable(document)
 
 
-def _rows(found: list[Subscription], **extra: object) -> list[SubscriptionRow]:
+def _rows(found: list[Subscription], *, notice: str | None = None, failure: Failure | None = None
+          ) -> list[SubscriptionRow]:
     issued = subscriptions.period_documents(db(), found)
     today = _today()
     return [SubscriptionRow(subscription, subscriptions.template_of(subscription),
                             subscriptions.next_issue_date(subscription),
                             [(row, issued.get(row.document_id or 0)) for row in reversed(subscription.periods)],
-                            today, **extra)  # type: ignore[arg-type]
+                            today, notice, failure)
             for subscription in found]
 
 
@@ -144,8 +145,7 @@ def _row_answer(subscription_id: int, *, notice: str | None = None, failure: Fai
         return redirect(url_for(".index", _anchor=f"subscription-{subscription_id}"), code=303)
     db().expire_all()
     row = _rows([_mine(subscription_id)], notice=notice, failure=failure)[0]
-    return render("subscriptions/_subscription.html", "subscriptions/_subscription.html",
-                  failure[0].status if failure else 200, row=row)
+    return render_template("subscriptions/_subscription.html", row=row), failure[0].status if failure else 200
 
 
 def _change(subscription_id: int, change: Change, notice: str) -> Response | tuple[str, int]:
@@ -156,6 +156,7 @@ def _change(subscription_id: int, change: Change, notice: str) -> Response | tup
         db().rollback()
         return _row_answer(subscription_id, failure=form_failure(exc.code))
     db().commit()
+    renew_if_due(subscription, _today())  # resumed: the months due meanwhile are issued now, in order
     return _row_answer(subscription_id, notice=notice)
 
 
@@ -230,5 +231,5 @@ def repeat(document_id: int) -> Response | tuple[str, int]:
 @login_required
 def number_example() -> tuple[str, int]:
     """The numbers the pattern typed so far gives the first documents (htmx, as the person types)."""
-    return render("subscriptions/_number_example.html", "subscriptions/_number_example.html",
-                  repeat_form=SubscriptionForm.from_form(request.args))
+    return render_template("subscriptions/_number_example.html",
+                           repeat_form=SubscriptionForm.from_form(request.args)), 200

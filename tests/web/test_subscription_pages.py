@@ -356,6 +356,18 @@ def test_pause_resume_and_cancel_replace_the_row_and_cancel_is_final(maria: WebU
     assert _status(engine, subscription_id) == SubscriptionStatus.CANCELLED
 
 
+def test_resuming_queues_the_renewal_of_the_months_that_fell_due_during_the_pause(
+    maria: WebUser, engine: Engine, redis: Redis
+) -> None:
+    subscription_id = _subscribe(engine, maria.email, first_month=date(2026, 11, 1))  # due since 05.12.2026
+    _post(maria, f"/subscriptions/{subscription_id}/pause", {}, token_from="/subscriptions", **HX)
+    assert _queued(redis) == []
+    resumed = _post(maria, f"/subscriptions/{subscription_id}/resume", {}, token_from="/subscriptions", **HX)
+    assert 'data-status="active"' in resumed.get_data(as_text=True) and "ожидает выпуска" in resumed.get_data(
+        as_text=True)
+    assert _queued(redis) == [(RENEW_JOB, (subscription_id,))]
+
+
 def test_without_javascript_the_buttons_come_back_to_the_list_with_a_message(maria: WebUser, engine: Engine) -> None:
     subscription_id = _subscribe(engine, maria.email)
     page = maria.client.get("/subscriptions").get_data(as_text=True)
