@@ -286,6 +286,14 @@ def test_the_list_shows_the_next_issue_day_by_the_clock_and_each_period_linked_t
     assert f'href="/documents/{issued.id}"' in period.group(0) and issued.title in period.group(0)
 
 
+def test_a_subscription_past_its_last_month_shows_no_next_issue_day(maria: WebUser, engine: Engine) -> None:
+    subscription_id = _subscribe(engine, maria.email, first_month=date(2026, 10, 1), last_month=date(2026, 11, 1))
+    assert _renew(engine, subscription_id, NOW) == 2
+    row = _row(maria.client.get("/subscriptions").get_data(as_text=True), subscription_id)
+    assert 'data-testid="next-issue" data-date=""' in row and 'data-testid="finished"' in row
+    assert re.findall(r'data-period="([^"]+)" data-outcome="issued"', row) == ["2026-11-01", "2026-10-01"]
+
+
 def test_a_skipped_period_shows_its_reason_and_the_last_error_with_retry_now(
     maria: WebUser, engine: Engine, redis: Redis
 ) -> None:
