@@ -20,6 +20,7 @@ __all__ = [
     "DeclineReasonRequired",
     "DocumentNotEditable",
     "DocumentNotFound",
+    "DocumentNotRepeatable",
     "DomainError",
     "ExternalSignatureInvalid",
     "FieldError",
@@ -367,3 +368,13 @@ class SubscriptionNotChangeable(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(f"subscription is {status}")
         self.status = status
+
+
+class DocumentNotRepeatable(DomainError):
+    """«Repeat monthly» needs a document made from the form, of a kind that covers a period (act, invoice)."""
+
+    code = "SUB-NOT-REPEATABLE"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"a {kind} document cannot be repeated monthly")
+        self.kind = kind

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from signing import documents, rounds, subscription_notices
 from signing.config import Settings
-from signing.drafting import Draft, Period, month_of, validate_draft
+from signing.drafting import DocumentKind, Draft, Period, month_of, validate_draft
 from signing.drafting.draft import NUMBER_PATTERN
 from signing.drafting.fields import format_date
 from signing.drafting.periods import add_months
 from signing.errors import (
+    DocumentNotRepeatable,
     FieldError,
     SubscriptionNotChangeable,
     SubscriptionNotFound,
@@ -457,3 +459,84 @@ def _form_of(draft: Draft) -> dict[str, object]:
     assert draft.period is not None
     data["period"] = {"start": format_date(draft.period.start), "end": format_date(draft.period.end)}
     return data
+
+
+# ---------------------------------------------------------------- reading: the subscriptions pages
+
+__all__ += [
+    "for_initiator", "get_repeatable", "next_issue_date", "pattern_error", "period_documents", "repeatable",
+    "suggested_numbering", "template_of",
+]
+
+_DIGITS = re.compile(r"\d+")
+
+
+def for_initiator(session: Session, user: User) -> list[Subscription]:
+    """`user`'s subscriptions, newest first, each with its periods loaded (oldest first)."""
+    query = (select(Subscription).where(Subscription.initiator_id == user.id)
+             .options(selectinload(Subscription.periods)).order_by(Subscription.id.desc()))
+    return list(session.scalars(query))
+
+
+def period_documents(session: Session, subscriptions: Sequence[Subscription]) -> dict[int, Document]:
+    """The documents the subscriptions' periods issued, by id, in one query."""
+    ids = {row.document_id for subscription in subscriptions for row in subscription.periods if row.document_id}
+    if not ids:
+        return {}
+    return {document.id: document for document in session.scalars(select(Document).where(Document.id.in_(ids)))}
+
+
+def next_issue_date(subscription: Subscription) -> date | None:
+    """The issue day of the first period not yet handled; None unless active, or once the last month is handled.
+    It lies in the past while a due renewal has not run (or keeps failing)."""
+    period = next_period(subscription) if subscription.status == SubscriptionStatus.ACTIVE else None
+    return None if period is None else issue_date(subscription, period)
+
+
+def template_of(subscription: Subscription) -> Draft:
+    """The template each period's document is made from (parties, items; number, date and period replaced)."""
+    return Draft.from_dict(json.loads(subscription.draft_json))
+
+
+def repeatable(document: Document) -> bool:
+    """Whether «Repeat monthly» can start from `document`: made from the form, of a kind that covers a period."""
+    try:
+        return document.draft_json is not None and DocumentKind(document.kind).periodic
+    except ValueError:
+        return False
+
+
+def get_repeatable(session: Session, user: User, document_id: int) -> Document:
+    """`user`'s own document that can be repeated monthly; DocumentNotFound for anyone else's (or none),
+    DocumentNotRepeatable for an upload or a kind without a period."""
+    document = documents.get_for_initiator(session, user, document_id)
+    if not repeatable(document):
+        raise DocumentNotRepeatable(document.kind)
+    return document
+
+
+def pattern_error(pattern: str) -> FieldError | None:
+    """What is wrong with a number pattern (REQUIRED, TOO-LONG, PATTERN-INVALID, PATTERN-WITHOUT-COUNTER), or None."""
+    return _pattern_error(pattern)
+
+
+def suggested_numbering(number: str | None, period: Period | None) -> tuple[str, int]:
+    """A pattern and the next counter that continue a document's number: the period's year becomes {yyyy}, the
+    month (two digits) {mm}, the last other run of digits the counter (zero padding kept): «А-12/2026» for November
+    2026 → («А-{n}/{yyyy}», 13); «{n}» from 1 when the number has no counter to continue."""
+    text = number or ""
+    year = f"{period.start.year:04d}" if period is not None else None
+    runs = [run for run in _DIGITS.finditer(text) if run.group() != year]
+    if not runs:
+        return "{n}", 1
+    counter = runs[-1]
+    width = len(counter.group())
+    field = f"{{n:0{width}}}" if counter.group().startswith("0") and 1 < width <= 9 else "{n}"
+    escaped = [part.replace("{", "{{").replace("}", "}}") for part in (text[:counter.start()], text[counter.end():])]
+    if period is not None:
+        month = re.compile(rf"(?<!\d){period.start.month:02d}(?!\d)")
+        escaped = [month.sub("{mm}", part.replace(f"{period.start.year:04d}", "{yyyy}")) for part in escaped]
+    pattern = escaped[0] + field + escaped[1]
+    if _pattern_error(pattern) is not None or int(counter.group()) >= 10**9:
+        return "{n}", 1
+    return pattern, int(counter.group()) + 1

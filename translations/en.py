@@ -545,6 +545,115 @@ EN = {
         "The file is larger than 5 MB: make it smaller or split it into parts.",
     "Файл повреждён или не читается целиком.": "The file is damaged or cannot be read in full.",
     "PDF защищён паролем: приложите его без пароля.": "The PDF is password-protected: attach it without the password.",
+    # monthly subscriptions: the «Подписки» page, «Повторять ежемесячно» (web/subscriptions.py, templates/subscriptions/)
+    "Подписки": "Subscriptions",
+    "Повторять ежемесячно": "Repeat monthly",
+    "Создать подписку": "Create the subscription",
+    "Выпускать этот документ каждый месяц (вместо черновика создаётся подписка)":
+        "Issue this document every month (a subscription is created instead of a draft)",
+    "Стороны, строки и примечание берутся из формы; номер, дата и период каждого документа — по правилам ниже.":
+        "Parties, lines and the note come from the form; each document's number, date and period follow the rules below.",
+    "Подписок пока нет.": "No subscriptions yet.",
+    "Пример номера появится, когда шаблон будет верным:": "An example number appears once the pattern is right:",
+    "Номера первых документов:": "Numbers of the first documents:",
+    "все месяцы выпущены": "every month issued",
+    "Стороны": "Parties",
+    "по очереди": "one after another",
+    "одновременно": "all at once",
+    "следующий счётчик %(n)s": "next counter %(n)s",
+    "Выпуск": "Issue",
+    "%(day)s-го числа": "on day %(day)s of the month",
+    "с моей подписью, сразу подписантам": "signed by me, straight to the signatories",
+    "Месяцы": "Months",
+    "с %(first)s": "from %(first)s",
+    "по %(last)s": "to %(last)s",
+    "без срока": "with no end",
+    "Следующий выпуск": "Next issue",
+    "(ожидает выпуска)": "(waiting to be issued)",
+    "Последний выпуск не удался или пропущен.": "The last issue failed or was skipped.",
+    "Повторить сейчас": "Retry now",
+    "Подписка отменена: новых документов не будет. Это окончательно.":
+        "The subscription is cancelled: no new documents will be issued. This is final.",
+    "Приостановить": "Pause",
+    "Возобновить": "Resume",
+    "Отменить подписку": "Cancel the subscription",
+    "Новые документы выпускаться не будут; уже выпущенные останутся. Возобновить отменённую подписку нельзя.":
+        "No new documents will be issued; those already issued stay. A cancelled subscription cannot be resumed.",
+    "Да, отменить": "Yes, cancel",
+    "История": "History",
+    "Дата выпуска": "Issue date",
+    "Итог": "Outcome",
+    "Документов по подписке ещё не выпускали.": "No documents have been issued for this subscription yet.",
+    "Нумерация и месяцы": "Numbering and months",
+    "Шаблон номера": "Number pattern",
+    "{n} — счётчик ({n:03} — три цифры), {yyyy} — год, {mm} — месяц периода":
+        "{n} is the counter ({n:03} for three digits), {yyyy} the year, {mm} the month of the period",
+    "Первый номер счётчика": "First counter value",
+    "Первый месяц": "First month",
+    "ММ.ГГГГ — месяц, за который выпускается первый документ": "MM.YYYY: the month the first document is for",
+    "Последний месяц": "Last month",
+    "Необязательно: без него — пока подписку не отменят": "Optional: without it, until the subscription is cancelled",
+    "Когда выпускать": "When to issue",
+    "Период документа": "The document's period",
+    "За прошедший календарный месяц: документ выпускается в следующем месяце":
+        "For the calendar month just ended: the document is issued in the following month",
+    "За текущий календарный месяц: документ выпускается в том же месяце":
+        "For the current calendar month: the document is issued within that month",
+    "День выпуска": "Day of issue",
+    "Число месяца от 1 до 28": "Day of the month from 1 to 28",
+    "Подписывать мной автоматически и сразу отправлять подписантам":
+        "Sign automatically as me and send straight to the signatories",
+    "Подписанты каждого документа": "Signatories of each document",
+    "Каждый месяц сервис выпустит такой же документ — %(kind)s с теми же сторонами и строками — за новый период, с новым номером и датой.":
+        "Every month the service will issue the same document (%(kind)s with the same parties and lines) for the new period, with a new number and date.",
+    "Документы, которые сервис выпускает каждый месяц сам. Подписку создают кнопкой «Повторять ежемесячно» на странице акта или счёта-фактуры или в форме нового документа.":
+        "Documents the service issues by itself every month. A subscription is created with “Repeat monthly” on an act's or invoice's page, or in the form of a new document.",
+    "Подписка не найдена.": "Subscription not found.",
+    "Откройте её из списка «Подписки».": "Open it from the “Subscriptions” list.",
+    "Подписку уже нельзя изменить так.": "The subscription can no longer be changed this way.",
+    "Отменённая подписка остаётся отменённой; обновите страницу, чтобы увидеть её состояние.":
+        "A cancelled subscription stays cancelled; reload the page to see its state.",
+    "Этот документ нельзя повторять ежемесячно.": "This document cannot be repeated monthly.",
+    "Ежемесячно повторяются акты и счета-фактуры, составленные по форме в сервисе.":
+        "Acts and invoices drafted from the service's form can be repeated monthly.",
+    "Очередь задач сейчас недоступна.": "The job queue is unavailable right now.",
+    "Ничего не изменилось: повторите через минуту. Ежедневная проверка тоже выпустит пропущенное.":
+        "Nothing has changed: try again in a minute. The daily check will also issue what was missed.",
+    "Шаблон номера: текст и поля {n} (счётчик, можно {n:03}), {yyyy} (год), {mm} (месяц); в номере — буквы, цифры, «-», «/», «.», «_» и пробелы.":
+        "Number pattern: text and the fields {n} (the counter, {n:03} allowed), {yyyy} (year), {mm} (month); the number may hold letters, digits, “-”, “/”, “.”, “_” and spaces.",
+    "В шаблоне номера нужен счётчик {n}: иначе у документов будут одинаковые номера.":
+        "The number pattern needs the counter {n}: otherwise the documents would share one number.",
+    "День выпуска — число от %(minimum)s до %(maximum)s.": "The day of issue is a number from %(minimum)s to %(maximum)s.",
+    "Первый номер — целое число от 1.": "The first number is a whole number from 1.",
+    "Месяц нужен в виде ММ.ГГГГ, например 12.2026.": "Enter the month as MM.YYYY, for example 12.2026.",
+    "Последний месяц раньше первого.": "The last month is before the first.",
+    "Ежемесячно повторяются только акты и счета-фактуры.": "Only acts and invoices can be repeated monthly.",
+    "Повторять можно только документ, составленный по форме в сервисе.":
+        "Only a document drafted from the service's form can be repeated.",
+    "Подписка создана. Первый документ будет выпущен %(day)s.":
+        "The subscription is created. The first document will be issued on %(day)s.",
+    "Подписка создана. Документы за прошедшие месяцы будут выпущены при ежедневной проверке.":
+        "The subscription is created. The documents for past months will be issued at the daily check.",
+    "Подписка создана. Документы за прошедшие месяцы выпускаются сейчас.":
+        "The subscription is created. The documents for past months are being issued now.",
+    "Действует": "Active",
+    "Приостановлена": "Paused",
+    "Отменена": "Cancelled",
+    "за прошедший месяц": "for the month just ended",
+    "за текущий месяц": "for the current month",
+    "выпущен": "issued",
+    "пропущен": "skipped",
+    "Подписка приостановлена.": "The subscription is paused.",
+    "Подписка возобновлена. Пропущенные за паузу месяцы будут выпущены по порядку.":
+        "The subscription is resumed. The months missed during the pause will be issued in order.",
+    "Подписка отменена. Новые документы выпускаться не будут.":
+        "The subscription is cancelled. No new documents will be issued.",
+    "Поставлено в очередь.": "Queued.",
+    # subscriptions: advance notice
+    "Напоминание — за 0–14 дней до выпуска (0 — не напоминать).":
+        "Reminder: 0–14 days before the issue day (0: no reminder).",
+    "Напоминать за, дней": "Remind me, days before",
+    "Письмо вам до дня выпуска: от 0 (не напоминать) до 14": "An email to you before the issue day: 0 (none) to 14",
 }
 
 

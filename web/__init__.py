@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         services,
         signing_page,
         status,
+        subscriptions,
         tracker,
         verify,
     )
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp):
+                      i18n.bp, pki.bp, verify.bp, subscriptions.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired
 
-from signing import documents, history
+from signing import documents, history, subscriptions
 from signing.clock import utcnow
 from signing.drafting import DocumentKind
 from signing.drafting.money import UNITS
@@ -30,8 +30,10 @@ from web.errors import FIELD_MESSAGES, ErrorInfo, form_failure
 from web.forms import attach_errors
 from web.htmx import is_htmx, render
 from web.login import current_account
+from web.renewals import announce_created
 from web.round_form import RoundForm
 from web.services import db, services
+from web.subscription_form import SubscriptionForm
 from web.tracker import Tracker
 from web.verify import read_upload
 
@@ -74,9 +76,18 @@ def _chooser(form: UploadForm, failure: Failure | None) -> tuple[str, int]:
     return render_template("documents/new.html", upload_form=form, kinds=list(DocumentKind), failure=failure), status
 
 
-def _draft_page(form: DraftForm, failure: Failure | None) -> tuple[str, int]:
+def _repeat_form(kind: DocumentKind) -> SubscriptionForm | None:
+    """The draft form's «Повторять ежемесячно» section (periodic kinds only): as posted, or new."""
+    if not kind.periodic:
+        return None
+    blank = SubscriptionForm.blank(_today())
+    return SubscriptionForm.from_form(request.form, blank) if request.method == "POST" else blank
+
+
+def _draft_page(form: DraftForm, failure: Failure | None, repeat: SubscriptionForm | None = None) -> tuple[str, int]:
     return render("documents/draft.html", "documents/_draft_form.html", failure[0].status if failure else 200,
-                  form=form, failure=failure, vat_rates=VAT_RATES, units=UNITS)
+                  form=form, failure=failure, vat_rates=VAT_RATES, units=UNITS,
+                  repeat_form=repeat or _repeat_form(form.kind))
 
 
 @bp.get("/new")
@@ -102,6 +113,11 @@ def create() -> Response | tuple[str, int]:
     if action.startswith("remove_row:") and action.removeprefix("remove_row:").isdigit():
         form.remove_row(int(action.removeprefix("remove_row:")))
         return _draft_page(form, None)
+    repeat = _repeat_form(kind)
+    if repeat is not None and repeat.row_action(action):
+        return _draft_page(form, None, repeat)
+    if repeat is not None and repeat.repeat:
+        return _subscribe(form, repeat)
     try:
         document = documents.create_from_form(db(), current_account(), form.data(), today=_today(), now=utcnow(),
                                               ip=request.remote_addr)
@@ -111,6 +127,21 @@ def create() -> Response | tuple[str, int]:
         form.attach(exc.errors)
         return _draft_page(form, form_failure(exc.code))
     return _go(url_for(".show", document_id=document.id))
+
+
+def _subscribe(form: DraftForm, repeat: SubscriptionForm) -> Response | tuple[str, int]:
+    """«Повторять ежемесячно» on: a subscription with the draft as its template; no document now, each period's
+    is issued on its day (the number, date and period typed are replaced by the period's own)."""
+    today = _today()
+    subscription, draft_errors = repeat.submit(today, lambda terms: subscriptions.create_from_draft(
+        db(), current_account(), form.data(), terms, now=utcnow()))
+    if subscription is None:
+        db().rollback()
+        form.attach(draft_errors)
+        return _draft_page(form, form_failure("FORM-INVALID"), repeat)
+    db().commit()
+    announce_created(subscription, today)
+    return _go(url_for("subscriptions.index"))
 
 
 @bp.post("/upload")

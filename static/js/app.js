@@ -39,9 +39,22 @@
     });
   }
 
+  // The draft form's «Повторять ежемесячно» switch: the main button says what it will create.
+  function watchRepeatSwitch(root) {
+    root.querySelectorAll("[data-repeat-switch]").forEach(function (box) {
+      var button = box.form && box.form.querySelector("[data-testid=create-draft]");
+      if (!button || box.dataset.watched) return;
+      box.dataset.watched = "1";
+      var update = function () { button.textContent = box.checked ? box.dataset.labelOn : box.dataset.labelOff; };
+      box.addEventListener("change", update);
+      update();
+    });
+  }
+
   function enhance(root) {
     startCountdowns(root);
     watchCapsLock(root);
+    watchRepeatSwitch(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
