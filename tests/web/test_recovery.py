@@ -379,7 +379,7 @@ def test_forgot_password_is_limited_per_ip(client: FlaskClient) -> None:
     assert _error_code(answers[-1]) == "RATE-LIMITED" and answers[-1].headers["Retry-After"]
 
 
-def test_code_entry_is_limited_per_address_across_addresses_of_senders(
+def test_code_entry_is_limited_per_address_whatever_the_ip(
     maria: WebUser, app: Flask, redis: Redis, mail: MailSink
 ) -> None:
     _forgot(maria.client, maria.email)
