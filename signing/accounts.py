@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from signing import codes, passwords
+from signing import codes, lockout, passwords
 from signing.clock import utcnow
 from signing.errors import (
     AccountNotConfirmed,
     FieldError,
     InvalidCredentials,
+    PasswordResetRequired,
     ValidationFailed,
 )
 from signing.models import Signatory, User
@@ -30,6 +31,7 @@ __all__ = [
     "link_signatories",
     "normalize_email",
     "normalize_phone",
+    "personal_words",
     "register",
 ]
 
@@ -89,14 +91,18 @@ def _collect(errors: list[FieldError], check: Callable[[str], str], raw: str) ->
         return ""
 
 
+def personal_words(full_name: str, email: str, phone: str) -> list[str]:
+    """What a password must not be built from: the person's own name, address and phone."""
+    return [full_name, email, email.split("@")[0], phone, *full_name.split()]
+
+
 def _validated(session: Session, form: Registration) -> tuple[str, str, str]:
     errors: list[FieldError] = []
     name = _collect(errors, _normalize_name, form.full_name)
     email = _collect(errors, normalize_email, form.email)
     phone = _collect(errors, normalize_phone, form.phone)
-    personal = [name, email, email.split("@")[0], phone, *name.split()]
     try:
-        passwords.check_strength(form.password, personal)
+        passwords.check_strength(form.password, personal_words(name, email, phone))
     except FieldError as exc:
         errors.append(exc)
     if form.password != form.password_confirm:
@@ -179,16 +185,27 @@ def find_by_login(session: Session, login: str) -> User | None:
     return session.scalars(select(User).where(User.phone == phone)).first()
 
 
-def authenticate(session: Session, login: str, password: str) -> User:
-    """The account for these credentials; one error for an unknown login and a wrong password."""
+def authenticate(session: Session, login: str, password: str, lock: lockout.LockPolicy = lockout.DEFAULT) -> User:
+    """The account for these credentials; one error for an unknown login and a wrong password.
+
+    A locked account is refused (AccountLocked) before its password is looked at, so the right password does not
+    open it either; a wrong password is counted and the one that reaches the limit starts the lock. The caller
+    commits even when this raises, so that the count is kept. An unknown login is never "locked".
+    """
     user = find_by_login(session, login)
     if user is None:
         passwords.verify_password(_DUMMY_HASH, password)
         raise InvalidCredentials()
+    now = utcnow()
+    lockout.check_not_locked(user, now)
     if not passwords.verify_password(user.password_hash, password):
+        lockout.record_failure(session, user, lock, now)
         raise InvalidCredentials()
+    lockout.record_success(session, user, now)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
+    if user.password_reset_required:
+        raise PasswordResetRequired()
     if not user.is_confirmed:
         raise AccountNotConfirmed(user.id)
     return user

@@ -17,9 +17,14 @@ from signing.clock import utcnow
 from signing.errors import CodeCooldown, CodeExhausted, CodeExpired, CodeInvalid
 from signing.models import OneTimeCode
 
-__all__ = ["CodePolicy", "CodeRecord", "IssuedCode", "consume", "issue_code", "resend_wait", "verify_code"]
+__all__ = [
+    "EMAIL_CONFIRM", "PASSWORD_RESET", "CodePolicy", "CodeRecord", "IssuedCode", "consume", "cooldown_left", "digest",
+    "issue_code", "new_plain", "resend_wait", "verify_code",
+]
 
 EMAIL_CONFIRM = "email_confirm"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
+"""Codes of "forgot password" (`signing.recovery`): keyed by the typed address, not by an account."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,23 @@ class IssuedCode:
     plain: str
 
 
-def _digest(policy: CodePolicy, user_id: int, purpose: str, plain: str) -> str:
-    message = f"{purpose}:{user_id}:{plain}".encode()
+def digest(policy: CodePolicy, subject: int | str, purpose: str, plain: str) -> str:
+    """The keyed hash stored for a code of `purpose` sent to `subject` (a user id, or an address key)."""
+    message = f"{purpose}:{subject}:{plain}".encode()
     return hmac.new(policy.secret, message, hashlib.sha256).hexdigest()
+
+
+def new_plain(policy: CodePolicy) -> str:
+    """A fresh random code of `policy.digits` digits."""
+    return f"{secrets.randbelow(10**policy.digits):0{policy.digits}d}"
+
+
+def cooldown_left(policy: CodePolicy, last_sent: datetime | None, now: datetime) -> int:
+    """Whole seconds before another code may follow one sent at `last_sent` (0: now)."""
+    if last_sent is None:
+        return 0
+    left = (last_sent + policy.resend_after - now).total_seconds()
+    return max(0, int(left + 0.999))
 
 
 def _latest(session: Session, user_id: int, purpose: str) -> OneTimeCode | None:
@@ -64,10 +83,7 @@ def _latest(session: Session, user_id: int, purpose: str) -> OneTimeCode | None:
 def resend_wait(session: Session, policy: CodePolicy, user_id: int, purpose: str) -> int:
     """Seconds left before another code may be sent (0 when it may be sent now)."""
     latest = _latest(session, user_id, purpose)
-    if latest is None:
-        return 0
-    left = (latest.created_at + policy.resend_after - utcnow()).total_seconds()
-    return max(0, int(left + 0.999))
+    return cooldown_left(policy, latest.created_at if latest else None, utcnow())
 
 
 def issue_code(session: Session, policy: CodePolicy, user_id: int, purpose: str) -> IssuedCode:
@@ -85,11 +101,11 @@ def issue_code(session: Session, policy: CodePolicy, user_id: int, purpose: str)
         )
         .values(consumed_at=now)
     )
-    plain = f"{secrets.randbelow(10**policy.digits):0{policy.digits}d}"
+    plain = new_plain(policy)
     record = OneTimeCode(
         user_id=user_id,
         purpose=purpose,
-        code_hash=_digest(policy, user_id, purpose, plain),
+        code_hash=digest(policy, user_id, purpose, plain),
         created_at=now,
         expires_at=now + policy.ttl,
         attempts=0,
@@ -113,7 +129,7 @@ def verify_code(session: Session, policy: CodePolicy, user_id: int, purpose: str
         .with_for_update()
     )
     record = session.scalars(query).first()
-    consume(record, policy, lambda: _digest(policy, user_id, purpose, entered.strip()), now=utcnow())
+    consume(record, policy, lambda: digest(policy, user_id, purpose, entered.strip()), now=utcnow())
 
 
 class CodeRecord(Protocol):

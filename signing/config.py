@@ -68,6 +68,10 @@ class Settings:
     """Wrong entries allowed before a one-time code is burned (`CODE_MAX_ATTEMPTS`)."""
     code_resend_seconds: int = 60
     """Cooldown before another code can be sent (`CODE_RESEND_SECONDS`)."""
+    login_lock_attempts: int = 5
+    """Wrong passwords in a row that lock an account (`LOGIN_LOCK_ATTEMPTS`)."""
+    login_lock_minutes: int = 15
+    """How long such a lock lasts; a password reset ends it sooner (`LOGIN_LOCK_MINUTES`)."""
     reminder_first_days: int = 2
     """Days after the invitation before the first automatic reminder (`REMINDER_FIRST_DAYS`)."""
     reminder_every_days: int = 2
@@ -159,6 +163,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         code_ttl_minutes=_int(env, "CODE_TTL_MINUTES", defaults.code_ttl_minutes),
         code_max_attempts=_int(env, "CODE_MAX_ATTEMPTS", defaults.code_max_attempts),
         code_resend_seconds=_int(env, "CODE_RESEND_SECONDS", defaults.code_resend_seconds),
+        login_lock_attempts=_int(env, "LOGIN_LOCK_ATTEMPTS", defaults.login_lock_attempts),
+        login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", defaults.login_lock_minutes),
         reminder_first_days=_int(env, "REMINDER_FIRST_DAYS", defaults.reminder_first_days),
         reminder_every_days=_int(env, "REMINDER_EVERY_DAYS", defaults.reminder_every_days),
         reminder_max=_int(env, "REMINDER_MAX", defaults.reminder_max),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 
 __all__ = [
+    "AccountLocked",
     "AccountNotConfirmed",
     "AlreadySigned",
     "AttachmentRejected",
@@ -32,6 +34,7 @@ __all__ = [
     "MailUnavailable",
     "NotAPdf",
     "NotYourTurn",
+    "PasswordResetRequired",
     "PdfCorrupt",
     "PdfEncrypted",
     "PdfRejected",
@@ -99,6 +102,22 @@ class AccountNotConfirmed(DomainError):
     def __init__(self, user_id: int) -> None:
         super().__init__(f"user {user_id} has not confirmed the email")
         self.user_id = user_id
+
+
+class AccountLocked(DomainError):
+    """Too many wrong passwords in a row: no login, even with the right password, until `until` (UTC)."""
+
+    code = "AUTH-LOCKED"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+class PasswordResetRequired(DomainError):
+    """The password is right, but a new one must be set through "forgot password" before the next login."""
+
+    code = "AUTH-RESET-REQUIRED"
 
 
 class CodeInvalid(DomainError):

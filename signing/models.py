@@ -22,15 +22,17 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
+    text,
 )
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 __all__ = [
     "Attachment", "Base", "Document", "DocumentSeries", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation",
-    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PendingExternalSignature", "PeriodMode", "PeriodOutcome",
-    "PublishedCrl", "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder",
-    "Subscription", "SubscriptionPeriod", "SubscriptionStatus", "User", "UserSession", "search_key",
+    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PasswordResetCode", "PendingExternalSignature", "PeriodMode",
+    "PeriodOutcome", "PublishedCrl", "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate",
+    "SigningOrder", "Subscription", "SubscriptionPeriod", "SubscriptionStatus", "User", "UserSession", "search_key",
 ]
 
 NAMING = {
@@ -83,6 +85,12 @@ class User(Base):
     pd_consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     """When the person agreed to personal-data processing (152-FZ), recorded at registration."""
     pd_consent_version: Mapped[str] = mapped_column(String(20))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong passwords in a row since the last success or lock; raised by one UPDATE so none is lost."""
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Logins are refused until then (set when `failed_logins` reaches the limit; a password reset clears it)."""
+    password_reset_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Login is refused until a new password is set through "forgot password"."""
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 
@@ -563,3 +571,26 @@ class SubscriptionPeriod(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     subscription: Mapped[Subscription] = relationship(back_populates="periods")
+
+
+class PasswordResetCode(Base):
+    """A password-reset code, keyed by the typed address (a keyed hash of it), whether or not an account has it:
+    an unknown address gets a row too, with a code nobody is sent, so both cost the same and answer the same."""
+
+    __tablename__ = "password_reset_codes"
+    __table_args__ = (
+        Index("uq_password_reset_codes_live", "address_key", unique=True,
+              sqlite_where=text("consumed_at IS NULL"), postgresql_where=text("consumed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(64), index=True)
+    """HMAC of the normalised address: the table never holds an address nobody registered."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    """The account with that address when the code was issued; None for an unknown address."""
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when used, burned by wrong entries, or replaced by a newer code; at most one live code per address."""

@@ -166,8 +166,16 @@ SECRET_LINK = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
 REDACTED_LINK = "/s/[ссылка скрыта]"
 
 
+ONE_TIME_CODE = re.compile(r"\b\d{6}\b")
+CODE_KINDS = frozenset({"password_reset_code"})
+"""Kinds whose mail carries a one-time code: kept in the outbox only until it is sent (codes are stored hashed)."""
+REDACTED_CODE = "[код скрыт]"
+
+
 def _redact(message: OutboxMessage) -> None:
     message.body = SECRET_LINK.sub(REDACTED_LINK, message.body)
+    if message.kind in CODE_KINDS:
+        message.body = ONE_TIME_CODE.sub(REDACTED_CODE, message.body)
 
 
 def _record_success(session: Session, message_id: int, now: datetime) -> None:

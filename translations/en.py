@@ -654,6 +654,35 @@ EN = {
         "Reminder: 0–14 days before the issue day (0: no reminder).",
     "Напоминать за, дней": "Remind me, days before",
     "Письмо вам до дня выпуска: от 0 (не напоминать) до 14": "An email to you before the issue day: 0 (none) to 14",
+    # password recovery, request limits and the login lock (web.recovery, web.limits, signing.lockout)
+    "Забыли пароль?": "Forgot your password?",
+    "Укажите адрес почты, с которым вы регистрировались: мы пришлём на него код для смены пароля.":
+        "Enter the email address you registered with: we will send a code to it for setting a new password.",
+    "Получить код": "Get a code",
+    "Восстановление пароля": "Password recovery",
+    "Вернуться ко входу": "Back to login",
+    "Новый пароль": "New password",
+    "Задайте новый пароль": "Set a new password",
+    "Если адрес %(email)s зарегистрирован, мы отправили на него 6-значный код. Код действует 10 минут.":
+        "If %(email)s is registered, we have sent a 6-digit code to it. The code is valid for 10 minutes.",
+    "Сменить пароль": "Change password",
+    "Указать другой адрес": "Use another address",
+    "Слишком много попыток подряд.": "Too many attempts in a row.",
+    "Повторите после %(at)s (через %(minutes)s мин.). Это защита от подбора пароля и кодов.":
+        "Try again after %(at)s (in %(minutes)s min). This protects passwords and codes from guessing.",
+    "Вход временно закрыт до %(until)s.": "Login is locked until %(until)s.",
+    "После %(attempts)s неверных паролей подряд вход закрыт на %(minutes)s мин. Чтобы войти сейчас, восстановите пароль по ссылке «Забыли пароль?»: новый пароль снимет блокировку.":
+        "After %(attempts)s wrong passwords in a row, login is locked for %(minutes)s min. To log in now, recover your password with \"Forgot your password?\": a new password lifts the lock.",
+    "Нужно задать новый пароль.": "You need to set a new password.",
+    "Вход по прежнему паролю закрыт. Нажмите «Забыли пароль?», получите код на почту и задайте новый пароль.":
+        "The old password no longer opens the account. Click \"Forgot your password?\", get a code by email and set a new password.",
+    "Новый пароль ещё раз": "New password again",
+    "Письма нет? Проверьте папку «Спам» и что %(email)s — адрес из вашей учётной записи.":
+        "No email? Check your spam folder and that %(email)s is the address of your account.",
+    "Пароль изменён. Остальные сеансы входа завершены, на почту отправлено уведомление.":
+        "Your password has been changed. Your other sessions have been ended and a notice has been emailed to you.",
+    "Если адрес %(email)s зарегистрирован, на него отправлен новый код. Прежний код больше не действует.":
+        "If %(email)s is registered, a new code has been sent to it. The previous code no longer works.",
 }
 
 

@@ -77,8 +77,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         documents,
         errors,
         i18n,
+        limits,
         login,
         pki,
+        recovery,
         rounds,
         services,
         signing_page,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.cli import register_cli
 
     services.install(app, settings)
+    limits.init_app(app, settings)
     csrf.init_app(app)
     login.init_app(app)
     i18n.init_app(app)
@@ -98,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp, subscriptions.bp):
+                      i18n.bp, pki.bp, verify.bp, subscriptions.bp, recovery.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
+from wtforms import Field
 
-from signing import accounts, codes
+from signing import accounts, codes, lockout
 from signing.errors import (
+    AccountLocked,
     AccountNotConfirmed,
     CodeCooldown,
     CodeExhausted,
@@ -18,18 +21,20 @@ from signing.errors import (
     DomainError,
     InvalidCredentials,
     MailUnavailable,
+    PasswordResetRequired,
     ValidationFailed,
 )
 from signing.mail import build_message
 from signing.models import User
-from web.errors import ErrorInfo, info_for, new_reference
+from web.errors import ErrorInfo, form_failure, info_for, new_reference
 from web.forms import ConfirmForm, LoginForm, RegistrationForm, ResendForm, attach_errors
 from web.htmx import render
 from web.i18n import safe_next
+from web.limits import FAILED_LOGIN_PER_IP, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, limiter, login_key, refused
 from web.login import sign_in, sign_out
 from web.services import db, services
 
-__all__ = ["REGISTER_EMAIL", "bp"]
+__all__ = ["REGISTER_EMAIL", "Failure", "bp", "code_refused"]
 
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("podpisant.accounts")
@@ -44,6 +49,16 @@ def _failure(code: str) -> Failure:
     info, reference = info_for(code), new_reference()
     log.info("form error code=%s ref=%s path=%s", code, reference, request.path)
     return info, reference
+
+
+def code_refused(field: Field, exc: CodeInvalid | CodeExpired | CodeExhausted) -> Failure:
+    """A refused one-time code, said at its field: the tries left, or what to do now."""
+    failure = _failure(exc.code)
+    if isinstance(exc, CodeInvalid):
+        field.errors = [_("Код не подходит. Осталось попыток: %(n)s.", n=exc.attempts_left)]
+    else:
+        field.errors = [str(failure[0].hint)]
+    return failure
 
 
 def _send_code(user: User, plain: str) -> None:
@@ -114,14 +129,9 @@ def confirm() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             accounts.confirm_email(db(), services().code_policy, user.id, form.code.data)
-        except CodeInvalid as exc:
+        except (CodeInvalid, CodeExpired, CodeExhausted) as exc:
             db().commit()  # keep the counted attempt
-            failure = _failure(exc.code)
-            form.code.errors = [_("Код не подходит. Осталось попыток: %(n)s.", n=exc.attempts_left)]
-        except (CodeExpired, CodeExhausted) as exc:
-            db().commit()
-            failure = _failure(exc.code)
-            form.code.errors = [str(failure[0].hint)]
+            failure = code_refused(form.code, exc)
         else:
             db().commit()
             session.pop(PENDING, None)
@@ -153,7 +163,19 @@ def resend() -> Response | tuple[str, int]:
     return _confirm_page(user, ConfirmForm(formdata=None), failure, notice)
 
 
+def _locked(exc: AccountLocked) -> Failure:
+    settings = services().settings
+    until = exc.until.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
+    return form_failure(exc.code, until=until, attempts=settings.login_lock_attempts,
+                        minutes=settings.login_lock_minutes)
+
+
+# The IP limits are the innermost decorators: Flask-Limiter checks them first, before the account's limit is counted
+# (and before the view can touch the account's lock counter). Failed logins count against the IP on their own too.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_PER_ACCOUNT, key_func=login_key, methods=["POST"])
+@limiter.limit(FAILED_LOGIN_PER_IP, methods=["POST"], deduct_when=refused)
+@limiter.limit(LOGIN_PER_IP, methods=["POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
     failure: Failure | None = None
@@ -161,9 +183,15 @@ def login() -> Response | tuple[str, int]:
         failure = _failure("AUTH-SESSION-EXPIRED")
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db(), form.login.data, form.password.data)
-        except InvalidCredentials as exc:
+            user = accounts.authenticate(db(), form.login.data, form.password.data,
+                                         lockout.lock_policy(services().settings))
+        except (InvalidCredentials, PasswordResetRequired) as exc:
+            db().commit()  # keep the counted failure
             failure = _failure(exc.code)
+            form.password.data = ""
+        except AccountLocked as exc:
+            db().commit()  # keep the lock and the owner's mail
+            failure = _locked(exc)
             form.password.data = ""
         except AccountNotConfirmed as exc:
             db().commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -152,6 +152,15 @@ _ERRORS: dict[str, ErrorInfo] = {
                   _l("Ежемесячно повторяются акты и счета-фактуры, составленные по форме в сервисе.")),
         ErrorInfo("QUEUE-UNAVAILABLE", 503, _l("Очередь задач сейчас недоступна."),
                   _l("Ничего не изменилось: повторите через минуту. Ежедневная проверка тоже выпустит пропущенное.")),
+        # password recovery, request limits and the login lock (signing.recovery, signing.lockout, web.limits)
+        ErrorInfo("RATE-LIMITED", 429, _l("Слишком много попыток подряд."),
+                  _l("Повторите после %(at)s (через %(minutes)s мин.). Это защита от подбора пароля и кодов.")),
+        ErrorInfo("AUTH-LOCKED", 423, _l("Вход временно закрыт до %(until)s."),
+                  _l("После %(attempts)s неверных паролей подряд вход закрыт на %(minutes)s мин. Чтобы войти сейчас, "
+                     "восстановите пароль по ссылке «Забыли пароль?»: новый пароль снимет блокировку.")),
+        ErrorInfo("AUTH-RESET-REQUIRED", 403, _l("Нужно задать новый пароль."),
+                  _l("Вход по прежнему паролю закрыт. Нажмите «Забыли пароль?», получите код на почту "
+                     "и задайте новый пароль.")),
     )
 }
 
@@ -230,13 +239,17 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
 }
 
 
-def info_for(code: str) -> ErrorInfo:
-    return _ERRORS.get(code) or _ERRORS["500"]
+def info_for(code: str, **params: object) -> ErrorInfo:
+    """The words for `code`; `params` fill the %(name)s places of its message and hint."""
+    info = _ERRORS.get(code) or _ERRORS["500"]
+    if not params:
+        return info
+    return replace(info, message=str(info.message) % params, hint=str(info.hint) % params)
 
 
-def form_failure(code: str) -> tuple[ErrorInfo, str]:
+def form_failure(code: str, **params: object) -> tuple[ErrorInfo, str]:
     """An error shown inside a form (not as an error page), logged with its reference like any other."""
-    info, reference = info_for(code), new_reference()
+    info, reference = info_for(code, **params), new_reference()
     log.info("form error code=%s status=%s ref=%s %s %s", code, info.status, reference, request.method, request.path)
     return info, reference
 

@@ -11,7 +11,10 @@ from wtforms.widgets import PasswordInput
 from signing.errors import FieldError
 from web.errors import FIELD_MESSAGES, field_message
 
-__all__ = ["ConfirmForm", "LoginForm", "RegistrationForm", "ResendForm", "attach_errors"]
+__all__ = [
+    "ConfirmForm", "ForgotPasswordForm", "LoginForm", "RegistrationForm", "ResendForm", "ResetPasswordForm",
+    "attach_errors",
+]
 
 _required = InputRequired(message=FIELD_MESSAGES["REQUIRED"])
 # Keep a typed password when the form comes back for another field's mistake (cleared when it is the culprit).
@@ -34,6 +37,16 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     code = StringField(_l("Код из письма"), [_required, Length(min=6, max=6)])
+
+
+class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(_l("Электронная почта"), [_required, Length(max=320)])
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(_l("Код из письма"), [_required, Length(min=6, max=6)])
+    password = PasswordField(_l("Новый пароль"), [_required], widget=_keep)
+    password_confirm = PasswordField(_l("Новый пароль ещё раз"), [_required], widget=_keep)
 
 
 class ResendForm(FlaskForm):  # type: ignore[misc]
