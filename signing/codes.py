@@ -17,7 +17,9 @@ from signing.clock import utcnow
 from signing.errors import CodeCooldown, CodeExhausted, CodeExpired, CodeInvalid
 from signing.models import OneTimeCode
 
-__all__ = ["CodePolicy", "CodeRecord", "IssuedCode", "consume", "issue_code", "resend_wait", "verify_code"]
+__all__ = [
+    "CodePolicy", "CodeRecord", "IssuedCode", "consume", "issue_code", "keyed_digest", "resend_wait", "verify_code",
+]
 
 EMAIL_CONFIRM = "email_confirm"
 
@@ -46,9 +48,14 @@ class IssuedCode:
     plain: str
 
 
-def _digest(policy: CodePolicy, user_id: int, purpose: str, plain: str) -> str:
+def keyed_digest(secret: bytes, user_id: int, purpose: str, plain: str) -> str:
+    """HMAC-SHA256 of a code under the server secret, bound to its account and purpose: what is stored of a code."""
     message = f"{purpose}:{user_id}:{plain}".encode()
-    return hmac.new(policy.secret, message, hashlib.sha256).hexdigest()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _digest(policy: CodePolicy, user_id: int, purpose: str, plain: str) -> str:
+    return keyed_digest(policy.secret, user_id, purpose, plain)
 
 
 def _latest(session: Session, user_id: int, purpose: str) -> OneTimeCode | None:
