@@ -80,10 +80,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         login,
         pki,
         rounds,
+        security,
         services,
         signing_page,
         status,
         tracker,
+        two_factor,
         verify,
     )
     from web.cli import register_cli
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp):
+                      i18n.bp, pki.bp, verify.bp, two_factor.bp, security.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

@@ -26,8 +26,9 @@ from web.errors import ErrorInfo, info_for, new_reference
 from web.forms import ConfirmForm, LoginForm, RegistrationForm, ResendForm, attach_errors
 from web.htmx import render
 from web.i18n import safe_next
-from web.login import sign_in, sign_out
+from web.login import sign_out
 from web.services import db, services
+from web.two_factor import finish_login, note_unconfirmed, note_wrong_password, open_session
 
 __all__ = ["REGISTER_EMAIL", "bp"]
 
@@ -125,7 +126,7 @@ def confirm() -> Response | tuple[str, int]:
         else:
             db().commit()
             session.pop(PENDING, None)
-            sign_in(user)
+            open_session(user)
             flash(_("Адрес подтверждён. Добро пожаловать!"), "success")
             return redirect(url_for("cabinet.index"))
     elif request.method == "POST":
@@ -163,14 +164,15 @@ def login() -> Response | tuple[str, int]:
         try:
             user = accounts.authenticate(db(), form.login.data, form.password.data)
         except InvalidCredentials as exc:
+            note_wrong_password(form.login.data)
             failure = _failure(exc.code)
             form.password.data = ""
         except AccountNotConfirmed as exc:
+            note_unconfirmed(exc.user_id)
             db().commit()
             return _start_confirmation(exc.user_id)
         else:
-            sign_in(user)
-            return redirect(safe_next(request.args.get("next"), url_for("cabinet.index")))
+            return finish_login(user, safe_next(request.args.get("next"), url_for("cabinet.index")))
     elif request.method == "POST":
         failure = _failure("FORM-INVALID")
     status = failure[0].status if failure and request.method == "POST" else 200
