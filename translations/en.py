@@ -628,6 +628,7 @@ EN = {
     "Все сеансы завершены. Войдите снова и смените пароль: тот, кто входил, мог его знать.":
         "Every session has ended. Log in again and change your password: whoever logged in may know it.",
     "Введите 6 цифр из приложения или код восстановления.": "Enter the 6 digits from the app or a recovery code.",
+    "Яндекс Браузер": "Yandex Browser",
 }
 
 

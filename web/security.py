@@ -41,8 +41,10 @@ RESULT_LABELS: dict[str, LazyString] = {
 }
 """`LoginResult` values as the login history names them."""
 
-_BROWSERS = (("Edg/", "Edge"), ("YaBrowser/", "Яндекс Браузер"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_BROWSERS: tuple[tuple[str, str | LazyString], ...] = (
+    ("Edg/", "Edge"), ("YaBrowser/", _l("Яндекс Браузер")), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"), ("Safari/", "Safari"),
+)
 _SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
             ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
 
@@ -61,13 +63,14 @@ def device_name(user_agent: str | None) -> str:
     system = next((name for mark, name in _SYSTEMS if mark in text), None)
     if browser is None and system is None:
         return str(_("Неизвестное устройство"))
-    return ", ".join(part for part in (browser, system) if part)
+    return ", ".join(str(part) for part in (browser, system) if part)
 
 
 def qr_svg(uri: str) -> Markup:
     """The otpauth:// URI as an inline SVG QR code, drawn here: the secret goes to no other service."""
     svg = segno.make(uri, error="m").svg_inline(scale=4, border=2, omitsize=False)
-    return Markup(re.sub(r"^<svg ", '<svg role="img" aria-hidden="true" ', svg))  # noqa: S704 - segno's own SVG
+    # aria-hidden: the secret printed beside it is the accessible form of the same thing
+    return Markup(re.sub(r"^<svg ", '<svg aria-hidden="true" ', svg))  # noqa: S704 - segno's own SVG, no user text
 
 
 def _sessions_context(account: User) -> dict[str, object]:

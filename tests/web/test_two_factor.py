@@ -121,6 +121,30 @@ def test_login_asks_for_the_code_and_the_account_is_not_signed_in_until_it_is_ac
     assert results(engine)[-2:] == [LoginResult.SUCCESS, LoginResult.WRONG_CODE]  # the pending entry became success
 
 
+def test_the_page_asked_for_before_the_login_opens_after_the_second_step(web_user: WebUser) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        web_user.signup()
+        secret, _codes = enable_two_factor(web_user, T0)
+        web_user.logout()
+        clock.move_to(T0 + STEP)
+        form = {"login": web_user.email, "password": web_user.password, "csrf_token": web_user.token("/login")}
+        assert web_user.client.post("/login?next=/profile/security", data=form).headers["Location"] == "/login/code"
+        assert second_step(web_user, totp(secret, T0 + STEP)).headers["Location"] == "/profile/security"
+
+
+def test_turning_it_on_twice_or_confirming_without_an_enrolment_is_refused(web_user: WebUser) -> None:
+    with time_machine.travel(T0, tick=False):
+        web_user.signup()
+        no_enrolment = web_user.client.post("/profile/security/two-factor/confirm", data={
+            "code": "123456", "csrf_token": web_user.token("/profile/security")})
+        assert no_enrolment.status_code == 409 and "TOTP-STATE" in no_enrolment.get_data(as_text=True)
+        enable_two_factor(web_user, T0)
+        again = web_user.client.post("/profile/security/two-factor/enrol",
+                                     data={"csrf_token": web_user.token("/profile/security")})
+        assert again.status_code == 409 and "TOTP-STATE" in again.get_data(as_text=True)
+        assert web_user.client.get("/profile/security/two-factor/enrol").status_code == 303  # nothing to show
+
+
 def test_a_code_used_once_is_refused_when_replayed_in_the_same_step(web_user: WebUser) -> None:
     with time_machine.travel(T0, tick=False) as clock:
         web_user.signup()
