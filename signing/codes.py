@@ -19,7 +19,7 @@ from signing.models import OneTimeCode
 
 __all__ = [
     "EMAIL_CONFIRM", "PASSWORD_RESET", "CodePolicy", "CodeRecord", "IssuedCode", "consume", "cooldown_left", "digest",
-    "issue_code", "new_plain", "resend_wait", "verify_code",
+    "issue_code", "keyed_digest", "new_plain", "resend_wait", "verify_code",
 ]
 
 EMAIL_CONFIRM = "email_confirm"
@@ -51,10 +51,16 @@ class IssuedCode:
     plain: str
 
 
-def digest(policy: CodePolicy, subject: int | str, purpose: str, plain: str) -> str:
-    """The keyed hash stored for a code of `purpose` sent to `subject` (a user id, or an address key)."""
+def keyed_digest(secret: bytes, subject: int | str, purpose: str, plain: str) -> str:
+    """HMAC-SHA256 of a code under the server secret, bound to its subject (a user id, or an address key) and
+    purpose: what is stored of a code."""
     message = f"{purpose}:{subject}:{plain}".encode()
-    return hmac.new(policy.secret, message, hashlib.sha256).hexdigest()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def digest(policy: CodePolicy, subject: int | str, purpose: str, plain: str) -> str:
+    """The keyed hash stored for a code of `purpose` sent to `subject`."""
+    return keyed_digest(policy.secret, subject, purpose, plain)
 
 
 def new_plain(policy: CodePolicy) -> str:

@@ -31,6 +31,8 @@ __all__ = [
     "InvitationInvalid",
     "KeyUnavailable",
     "LayoutInvalid",
+    "LoginChallengeExpired",
+    "LoginEventNotFound",
     "MailUnavailable",
     "NotAPdf",
     "NotYourTurn",
@@ -44,6 +46,7 @@ __all__ = [
     "PreparationPending",
     "ReminderCooldown",
     "RoundClosed",
+    "SessionNotFound",
     "SignatureFieldMissing",
     "SignatureFieldTaken",
     "SigningFailed",
@@ -52,6 +55,10 @@ __all__ = [
     "SubscriptionNotChangeable",
     "SubscriptionNotFound",
     "TimestampUnavailable",
+    "TotpInvalid",
+    "TotpLocked",
+    "TotpReused",
+    "TwoFactorState",
     "ValidationFailed",
 ]
 
@@ -397,3 +404,58 @@ class DocumentNotRepeatable(DomainError):
     def __init__(self, kind: str) -> None:
         super().__init__(f"a {kind} document cannot be repeated monthly")
         self.kind = kind
+# ---------------------------------------------------------------- two-factor authentication, sessions, login history
+
+
+class TotpInvalid(DomainError):
+    """The authenticator code (or recovery code) does not match; `attempts_left` wrong ones before the lock."""
+
+    code = "TOTP-INVALID"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong code, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class TotpReused(DomainError):
+    """The code is right but was already accepted (or an earlier one was): each code works once."""
+
+    code = "TOTP-USED"
+
+
+class TotpLocked(DomainError):
+    """Too many wrong codes in a row: no code is checked for `retry_after` seconds."""
+
+    code = "TOTP-LOCKED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class TwoFactorState(DomainError):
+    """The step does not fit the factor's state: enabling twice, confirming without enrolment, disabling when off."""
+
+    code = "TOTP-STATE"
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"two-factor authentication is {state}")
+        self.state = state
+
+
+class LoginChallengeExpired(DomainError):
+    """The second step of a login is unknown, used or older than five minutes: the login starts over."""
+
+    code = "LOGIN-CODE-EXPIRED"
+
+
+class SessionNotFound(DomainError):
+    """No such session of this account: whether it exists for someone else is never revealed."""
+
+    code = "SESSION-NOT-FOUND"
+
+
+class LoginEventNotFound(DomainError):
+    """No such entry in this account's login history."""
+
+    code = "LOGIN-EVENT-NOT-FOUND"

@@ -30,9 +30,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relat
 
 __all__ = [
     "Attachment", "Base", "Document", "DocumentSeries", "DocumentStatus", "GuestSession", "HistoryEntry", "Invitation",
-    "OneTimeCode", "OutboxMessage", "OutboxStatus", "PasswordResetCode", "PendingExternalSignature", "PeriodMode",
-    "PeriodOutcome", "PublishedCrl", "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate",
-    "SigningOrder", "Subscription", "SubscriptionPeriod", "SubscriptionStatus", "User", "UserSession", "search_key",
+    "LoginChallenge", "LoginEvent", "LoginResult", "OneTimeCode", "OutboxMessage", "OutboxStatus",
+    "PasswordResetCode", "PendingExternalSignature", "PeriodMode", "PeriodOutcome", "PublishedCrl", "RecoveryCode",
+    "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "Subscription",
+    "SubscriptionPeriod", "SubscriptionStatus", "TwoFactor", "User", "UserSession", "search_key",
 ]
 
 NAMING = {
@@ -594,3 +595,90 @@ class PasswordResetCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set when used, burned by wrong entries, or replaced by a newer code; at most one live code per address."""
+# ---------------------------------------------------------------- two-factor authentication and login history
+
+
+class TwoFactor(Base):
+    """An account's TOTP authenticator. The secret is kept only wrapped under the key-encryption key; the row exists
+    from the start of enrolment and the factor is on once a first code confirmed it (`enabled_at`)."""
+
+    __tablename__ = "two_factor"
+    __table_args__ = (CheckConstraint("failed_attempts >= 0", name="failed_attempts_not_negative"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    wrapped_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    """The base32 secret, AES-256-GCM under the KEK (`signing.pki.seal`), bound to the account."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+    """The 30-second time step of the last accepted code: a code of this step or an earlier one is refused."""
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Wrong codes in a row (TOTP or recovery); the fifth locks the factor until `locked_until`."""
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the authenticator is lost: ten per account, only their keyed hash stored."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginResult(StrEnum):
+    """How one login attempt ended, as the account's login history shows it."""
+
+    SUCCESS = "success"
+    CODE_PENDING = "code_pending"
+    """The password was right; the second step was not completed (yet)."""
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a result, not a password
+    WRONG_CODE = "wrong_code"
+    LOCKED = "locked"
+    UNCONFIRMED = "unconfirmed"
+    """The password was right but the address is not confirmed: a confirmation code went out instead."""
+
+
+class LoginEvent(Base):
+    """One login attempt that named an existing account. Never the password: only when, from where, how it ended."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (
+        CheckConstraint(
+            "result IN ('success', 'code_pending', 'wrong_password', 'wrong_code', 'locked', 'unconfirmed')",
+            name="result_known",
+        ),
+        Index("ix_login_events_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    result: Mapped[str] = mapped_column(String(20))
+    second_factor: Mapped[str | None] = mapped_column(String(10))
+    """`totp` or `recovery` when a second factor was accepted or refused."""
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("user_sessions.id", ondelete="SET NULL"))
+    """The session a successful login opened."""
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the account holder said «this wasn't me» about it."""
+
+
+class LoginChallenge(Base):
+    """The second step of a login: the password was right, the account is not signed in until a code is accepted.
+    The browser holds a random token (only its hash here); it works once and for five minutes."""
+
+    __tablename__ = "login_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    login_event_id: Mapped[int | None] = mapped_column(ForeignKey("login_events.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

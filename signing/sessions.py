@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from signing.clock import utcnow
+from signing.errors import SessionNotFound
 from signing.models import User, UserSession
 
-__all__ = ["SessionRecord", "end_all_sessions", "end_session", "resolve_session", "start_session"]
+__all__ = [
+    "SessionRecord", "end_all_sessions", "end_own_session", "end_session", "is_token_of", "live_sessions",
+    "resolve_session", "start_session", "token_hash",
+]
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,12 @@ class SessionRecord:
     token: str
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a browser's token (a session's, a login's second step): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash = token_hash
 
 
 def start_session(session: Session, user: User, ip: str | None, user_agent: str | None) -> SessionRecord:
@@ -78,3 +86,28 @@ def end_all_sessions(session: Session, user_id: int, reason: str, keep_token: st
         query = query.where(UserSession.token_hash != _hash(keep_token))
     result = session.execute(query.values(ended_at=utcnow(), end_reason=reason))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def live_sessions(session: Session, user_id: int, idle: timedelta, *, now: datetime) -> list[UserSession]:
+    """The account's sessions that still work (not ended, not idle too long), the most recently used first."""
+    return list(session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.last_seen_at > now - idle)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ))
+
+
+def is_token_of(record: UserSession, token: str) -> bool:
+    """Whether `token` (a cookie's) is the one behind `record`: how a list marks «this session»."""
+    return record.token_hash == _hash(token)
+
+
+def end_own_session(session: Session, user_id: int, session_id: int, *, now: datetime,
+                    reason: str = "ended_by_user") -> UserSession:
+    """End one of the account's own sessions by its id; SessionNotFound for an unknown id or another person's."""
+    record = session.get(UserSession, session_id)
+    if record is None or record.user_id != user_id:
+        raise SessionNotFound(str(session_id))
+    if record.ended_at is None:
+        record.ended_at, record.end_reason = now, reason
+    return record

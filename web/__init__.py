@@ -82,11 +82,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         pki,
         recovery,
         rounds,
+        security,
         services,
         signing_page,
         status,
         subscriptions,
         tracker,
+        two_factor,
         verify,
     )
     from web.cli import register_cli
@@ -101,7 +103,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp, subscriptions.bp, recovery.bp):
+                      i18n.bp, pki.bp, verify.bp, subscriptions.bp, recovery.bp, two_factor.bp, security.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

@@ -25,14 +25,15 @@ from signing.errors import (
     ValidationFailed,
 )
 from signing.mail import build_message
-from signing.models import User
+from signing.models import LoginResult, User
 from web.errors import ErrorInfo, form_failure, info_for, new_reference
 from web.forms import ConfirmForm, LoginForm, RegistrationForm, ResendForm, attach_errors
 from web.htmx import render
 from web.i18n import safe_next
 from web.limits import FAILED_LOGIN_PER_IP, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, limiter, login_key, refused
-from web.login import sign_in, sign_out
+from web.login import sign_out
 from web.services import db, services
+from web.two_factor import finish_login, note_refused, note_unconfirmed, open_session
 
 __all__ = ["REGISTER_EMAIL", "Failure", "bp", "code_refused"]
 
@@ -135,7 +136,7 @@ def confirm() -> Response | tuple[str, int]:
         else:
             db().commit()
             session.pop(PENDING, None)
-            sign_in(user)
+            open_session(user)
             flash(_("Адрес подтверждён. Добро пожаловать!"), "success")
             return redirect(url_for("cabinet.index"))
     elif request.method == "POST":
@@ -187,18 +188,20 @@ def login() -> Response | tuple[str, int]:
                                          lockout.lock_policy(services().settings))
         except (InvalidCredentials, PasswordResetRequired) as exc:
             db().commit()  # keep the counted failure
+            note_refused(form.login.data, LoginResult.WRONG_PASSWORD)
             failure = _failure(exc.code)
             form.password.data = ""
         except AccountLocked as exc:
             db().commit()  # keep the lock and the owner's mail
+            note_refused(form.login.data, LoginResult.LOCKED)
             failure = _locked(exc)
             form.password.data = ""
         except AccountNotConfirmed as exc:
+            note_unconfirmed(exc.user_id)
             db().commit()
             return _start_confirmation(exc.user_id)
         else:
-            sign_in(user)
-            return redirect(safe_next(request.args.get("next"), url_for("cabinet.index")))
+            return finish_login(user, safe_next(request.args.get("next"), url_for("cabinet.index")))
     elif request.method == "POST":
         failure = _failure("FORM-INVALID")
     status = failure[0].status if failure and request.method == "POST" else 200

@@ -12,7 +12,8 @@ from signing.errors import FieldError
 from web.errors import FIELD_MESSAGES, field_message
 
 __all__ = [
-    "ConfirmForm", "ForgotPasswordForm", "LoginForm", "RegistrationForm", "ResendForm", "ResetPasswordForm",
+    "ConfirmForm", "DisableTwoFactorForm", "ForgotPasswordForm", "LoginCodeForm", "LoginForm", "RegistrationForm",
+    "ResendForm", "ResetPasswordForm", "TotpForm",
     "attach_errors",
 ]
 
@@ -51,6 +52,23 @@ class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
 
 class ResendForm(FlaskForm):  # type: ignore[misc]
     """No fields: the CSRF token is what it carries."""
+
+
+class TotpForm(FlaskForm):  # type: ignore[misc]
+    """A code from the authenticator app (turning two-factor authentication on, new recovery codes)."""
+
+    code = StringField(_l("Код из приложения"), [_required, Length(max=20)])
+
+
+class LoginCodeForm(FlaskForm):  # type: ignore[misc]
+    """The second step of a login: the authenticator's code or a recovery code."""
+
+    code = StringField(_l("Код из приложения или код восстановления"), [_required, Length(max=20)])
+
+
+class DisableTwoFactorForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(_l("Пароль"), [_required])
+    code = StringField(_l("Код из приложения или код восстановления"), [_required, Length(max=20)])
 
 
 def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:

@@ -9,7 +9,7 @@ from flask_login import AnonymousUserMixin, LoginManager, current_user, login_us
 from werkzeug.wrappers import Response as BaseResponse
 
 from signing import sessions
-from signing.models import User
+from signing.models import User, UserSession
 from web.errors import error_response, info_for, wants_json
 from web.htmx import is_htmx
 from web.services import db, services
@@ -73,14 +73,16 @@ def _unauthorized() -> BaseResponse:
     return redirect(target)
 
 
-def sign_in(account: User) -> None:
-    """Start a fresh session record and a fresh cookie (nothing from before login carries over)."""
+def sign_in(account: User) -> UserSession:
+    """Start a fresh session record and a fresh cookie (nothing from before login carries over); returns the
+    record."""
     kept = {key: session[key] for key in KEEP_ACROSS_LOGIN if key in session}
     session.clear()
     session.update(kept)
     opened = sessions.start_session(db(), account, request.remote_addr, request.headers.get("User-Agent"))
     db().commit()
     login_user(CurrentUser(account, opened.token))
+    return opened.record
 
 
 def sign_out() -> None:

@@ -27,8 +27,9 @@ from web.limits import (
     reset_address_key,
     typed_address_key,
 )
-from web.login import current_account, sign_in, sign_out
+from web.login import current_account, sign_out
 from web.services import db, services
+from web.two_factor import finish_login
 
 __all__ = ["bp"]
 
@@ -113,11 +114,12 @@ def reset() -> Response | tuple[str, int]:
         else:
             db().commit()
             session.pop(RESET_ADDRESS, None)
-            if not same_person:
-                sign_out()
-                sign_in(user)
             flash(_("Пароль изменён. Остальные сеансы входа завершены, на почту отправлено уведомление."), "success")
-            return redirect(url_for("cabinet.index"))
+            if same_person:
+                return redirect(url_for("cabinet.index"))
+            sign_out()
+            # A mailed code proves the mailbox, not the second factor: with 2FA on, its code is asked next.
+            return finish_login(user, url_for("cabinet.index"))
         form.code.data = ""
     elif request.method == "POST":
         failure = form_failure("FORM-INVALID")

@@ -1,6 +1,7 @@
 """The signatory's side: the personal link `/s/<token>`, a one-time code for someone not logged in as that
 signatory (a guest session for this signatory only), and the signing page `/sign/<id>` — the PDF, who else signs,
-Sign (confirmed by a mailed code) and Decline (with a reason), and the downloads.
+Sign (confirmed by a mailed code, or by the authenticator's code for an account with two-factor authentication)
+and Decline (with a reason), and the downloads.
 
 Who may open `/sign/<id>`: the account that is this signatory, or a browser holding a live guest session of this
 very signatory (cookie `podpisant_guest_<id>`). Anyone else gets the 404 an unknown id gets. Every response here
@@ -15,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from signing import completion, documents, invitations, rounds
+from signing import completion, documents, invitations, rounds, two_factor
 from signing.clock import utcnow
 from signing.errors import (
     AlreadySigned,
@@ -31,6 +32,7 @@ from signing.errors import (
     NotYourTurn,
     RoundClosed,
     SigningFailed,
+    TotpReused,
 )
 from signing.models import Signatory, SignatoryState, User
 from signing.rounds import DECLINE_REASON_MAX
@@ -43,6 +45,7 @@ from web.htmx import render
 from web.login import current_account
 from web.services import db, services
 from web.tracker import Tracker, account_matches
+from web.two_factor import TOTP_ERRORS, totp_message
 
 __all__ = ["COOKIE_PREFIX", "bp", "masked_email"]
 
@@ -73,6 +76,12 @@ def _cookie(signatory_id: int) -> str:
 
 def _is_account_of(signatory: Signatory) -> bool:
     return bool(current_user.is_authenticated) and account_matches(current_account(), signatory)
+
+
+def _uses_totp(signatory: Signatory) -> bool:
+    """An account holder with two-factor authentication confirms a signature with the authenticator's code, not a
+    mailed one."""
+    return _is_account_of(signatory) and two_factor.is_enabled(db(), current_account())
 
 
 def _guest_token(signatory: Signatory, *, dead_is_error: bool = True) -> str | None:
@@ -197,6 +206,7 @@ def _sign_page(signatory: Signatory, status: int = 200, **state: object) -> tupl
         "tracker": Tracker.of(db(), document, current_account() if _is_account_of(signatory) else None),
         "guest": not _is_account_of(signatory), "attachments": documents.attachments(db(), document),
         "account_offer": _account_offer(signatory), "code_requested": False, "failure": None, "notice": None,
+        "totp": _uses_totp(signatory),
         "code_error": None, "reason": "", "reason_error": None, "reason_max": DECLINE_REASON_MAX,
     }
     context.update(state)
@@ -223,6 +233,8 @@ def _refused(signatory: Signatory, exc: DomainError, **state: object) -> tuple[s
 def request_sign_code(signatory_id: int) -> tuple[str, int]:
     """Step one of Sign: a code to the signatory's address (the form to type it in comes back)."""
     signatory = _signatory(signatory_id)
+    if _uses_totp(signatory):  # the authenticator's code confirms: nothing to mail
+        return _sign_page(signatory, code_requested=True)
     try:
         rounds.request_code(db(), signatory, "sign", settings=services().settings, now=utcnow())
     except CodeCooldown as exc:
@@ -256,9 +268,21 @@ def sign(signatory_id: int) -> Response | tuple[str, int]:
     seq = _revision_seq()
     if seq is None:
         return _sign_page(signatory, 422, code_requested=True, failure=form_failure("FORM-INVALID"))
+    code, totp = request.form.get("code", "")[:20], _uses_totp(signatory)
     try:
-        rounds.sign(db(), signatory, code=request.form.get("code", "")[:20], revision_seq=seq,
+        if totp and signatory.state != SignatoryState.SIGNED:
+            _confirm_by_totp(code)
+        rounds.sign(db(), signatory, code=None if totp else code, totp_verified=totp, revision_seq=seq,
                     settings=services().settings, now=utcnow(), ip=request.remote_addr)
+    except TotpReused as exc:  # a second click while the first one signed: shown as after the first time
+        db().rollback()
+        db().refresh(signatory)
+        if signatory.state == SignatoryState.SIGNED:
+            return _done(signatory)
+        return _totp_refused(signatory, exc)
+    except TOTP_ERRORS as exc:
+        db().commit()  # the wrong attempt counts
+        return _totp_refused(signatory, exc)
     except _CODE_ERRORS as exc:
         db().commit()  # the wrong attempt counts
         failure = form_failure(exc.code)
@@ -271,6 +295,19 @@ def sign(signatory_id: int) -> Response | tuple[str, int]:
     except _REFUSALS as exc:
         return _refused(signatory, exc)
     return _done(signatory)
+
+
+def _confirm_by_totp(code: str) -> None:
+    """The authenticator's code of the signed-in account (each code once); TotpInvalid/TotpReused/TotpLocked."""
+    if not code.strip():
+        raise FieldError("code", "TOTP-REQUIRED")
+    two_factor.verify(db(), current_account(), code, settings=services().settings, now=utcnow())
+
+
+def _totp_refused(signatory: Signatory, exc: DomainError) -> tuple[str, int]:
+    failure = form_failure(exc.code)
+    return _sign_page(signatory, failure[0].status, code_requested=True, failure=failure,
+                      code_error=totp_message(exc, failure))
 
 
 @bp.post("/sign/<int:signatory_id>/decline")

@@ -22,7 +22,7 @@ from signing.pki.issuer import (
     issuing_ca,
     load_issuing_ca,
 )
-from signing.pki.keys import generate_signing_key, parse_kek, unwrap_private_key, wrap_private_key
+from signing.pki.keys import generate_signing_key, parse_kek, seal, unseal, unwrap_private_key, wrap_private_key
 
 __all__ = [
     "DEV_ORGANIZATION",
@@ -43,6 +43,8 @@ __all__ = [
     "load_dev_pki",
     "load_issuing_ca",
     "parse_kek",
+    "seal",
+    "unseal",
     "unwrap_private_key",
     "wrap_private_key",
 ]

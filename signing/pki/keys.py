@@ -1,6 +1,7 @@
 """Signers' private keys: generated as ECDSA P-256, stored only wrapped with AES-256-GCM under the KEK.
 
-A wrapped blob is `version (1 byte) || nonce (12 bytes) || ciphertext and tag`; the version byte and the
+`seal`/`unseal` are the same wrapping for any other secret kept at rest (the accounts' TOTP secrets). A wrapped
+blob is `version (1 byte) || nonce (12 bytes) || ciphertext and tag`; the version byte and the
 record's `context` are authenticated as associated data, so a blob copied into another record does not open.
 """
 
@@ -18,7 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from signing.errors import ConfigurationError, KeyUnavailable
 from signing.pades.identity import SigningKey
 
-__all__ = ["KEK_BYTES", "generate_signing_key", "parse_kek", "unwrap_private_key", "wrap_private_key"]
+__all__ = [
+    "KEK_BYTES", "generate_signing_key", "parse_kek", "seal", "unseal", "unwrap_private_key", "wrap_private_key",
+]
 
 KEK_BYTES = 32
 NONCE_BYTES = 12
@@ -51,26 +54,36 @@ def _cipher(kek: bytes) -> AESGCM:
     return AESGCM(kek)
 
 
-def wrap_private_key(key: SigningKey, kek: bytes, *, context: bytes) -> bytes:
-    """Encrypt `key` (as PKCS8 DER) under `kek`, bound to `context` (which record the blob belongs to)."""
-    plaintext = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+def seal(plaintext: bytes, kek: bytes, *, context: bytes) -> bytes:
+    """Encrypt `plaintext` under `kek`, bound to `context` (which record the blob belongs to)."""
     nonce = os.urandom(NONCE_BYTES)
     return VERSION + nonce + _cipher(kek).encrypt(nonce, plaintext, VERSION + context)
 
 
-def unwrap_private_key(blob: bytes, kek: bytes, *, context: bytes) -> SigningKey:
-    """The key wrapped by `wrap_private_key`; KeyUnavailable on a wrong KEK, context, version or damaged blob."""
+def unseal(blob: bytes, kek: bytes, *, context: bytes) -> bytes:
+    """What `seal` encrypted; KeyUnavailable on a wrong KEK, context, version or damaged blob."""
     if len(kek) != KEK_BYTES:
         raise KeyUnavailable("the key-encryption key is not 32 bytes")
     if blob[:1] != VERSION or len(blob) <= 1 + NONCE_BYTES:
         raise KeyUnavailable("the wrapped key has an unknown format")
     nonce, sealed = blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]
     try:
-        plaintext = AESGCM(kek).decrypt(nonce, sealed, VERSION + context)
+        return AESGCM(kek).decrypt(nonce, sealed, VERSION + context)
     except InvalidTag:
         raise KeyUnavailable("the wrapped key does not open: wrong key-encryption key or record") from None
+
+
+def wrap_private_key(key: SigningKey, kek: bytes, *, context: bytes) -> bytes:
+    """Encrypt `key` (as PKCS8 DER) under `kek`, bound to `context` (which record the blob belongs to)."""
+    plaintext = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return seal(plaintext, kek, context=context)
+
+
+def unwrap_private_key(blob: bytes, kek: bytes, *, context: bytes) -> SigningKey:
+    """The key wrapped by `wrap_private_key`; KeyUnavailable on a wrong KEK, context, version or damaged blob."""
+    plaintext = unseal(blob, kek, context=context)
     try:
         key = serialization.load_der_private_key(plaintext, password=None)
     except (ValueError, TypeError):

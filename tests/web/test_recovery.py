@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from time_machine import TimeMachineFixture
 
 from signing.config import Settings
 from signing.models import OutboxMessage, PasswordResetCode, User
@@ -395,3 +396,22 @@ def test_code_entry_is_limited_per_address_whatever_the_ip(
 def test_the_limits_count_in_the_embedded_redis_through_its_unix_socket() -> None:
     assert storage_uri("unix:///srv/instance/redis/redis.sock") == "redis+unix:///srv/instance/redis/redis.sock"
     assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
+
+
+def test_a_reset_with_two_factor_on_still_asks_for_the_authenticator_code(
+    maria: WebUser, redis: Redis, mail: MailSink, time_machine: TimeMachineFixture
+) -> None:
+    from tests.web.test_two_factor import enable_two_factor, second_step, signed_in, totp
+
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    time_machine.move_to(moment, tick=False)
+    assert maria.login().status_code in (302, 303)
+    secret, _codes = enable_two_factor(maria, moment)
+    maria.logout()
+    _forgot(maria.client, maria.email)
+    response = _reset(maria.client, _mailed_code(redis, mail, maria.email))
+    assert response.status_code in (302, 303) and response.headers["Location"].endswith("/login/code")
+    assert not signed_in(maria)  # the mailbox is proven, the second factor not yet
+    time_machine.move_to(moment + timedelta(minutes=1), tick=False)
+    assert second_step(maria, totp(secret, moment + timedelta(minutes=1))).status_code in (302, 303)
+    assert signed_in(maria)
