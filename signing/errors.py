@@ -40,13 +40,17 @@ __all__ = [
     "PreparationPending",
     "ReminderCooldown",
     "RoundClosed",
+    "ScreenshotRejected",
     "SignatureFieldMissing",
     "SignatureFieldTaken",
     "SigningFailed",
+    "StaffOnly",
     "StalePreparation",
     "StaleRevision",
     "SubscriptionNotChangeable",
     "SubscriptionNotFound",
+    "TicketClosed",
+    "TicketNotFound",
     "TimestampUnavailable",
     "ValidationFailed",
 ]
@@ -367,3 +371,31 @@ class SubscriptionNotChangeable(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(f"subscription is {status}")
         self.status = status
+
+
+# ---------------------------------------------------------------- feedback tickets
+
+
+class TicketNotFound(DomainError):
+    """No such ticket for this person: whether it exists for someone else is never revealed."""
+
+    code = "TICKET-NOT-FOUND"
+
+
+class TicketClosed(DomainError):
+    """The ticket is closed: nothing more is written in it."""
+
+    code = "TICKET-CLOSED"
+
+
+class StaffOnly(DomainError):
+    """Only support staff may do this."""
+
+    code = "STAFF-ONLY"
+
+
+class ScreenshotRejected(FieldError):
+    """A screenshot is refused: `reason` is `type` (not PNG or JPEG by its bytes), `size` or `corrupt`."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__("screenshot", "SCREENSHOT-INVALID", reason=reason, **params)
