@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         i18n,
         login,
         pki,
+        profile,
         rounds,
         services,
         signing_page,
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp):
+                      i18n.bp, pki.bp, verify.bp, profile.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)
