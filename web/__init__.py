@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         display,
         documents,
         errors,
+        feedback,
         i18n,
         login,
         pki,
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp, profile.bp):
+                      i18n.bp, pki.bp, verify.bp, profile.bp, feedback.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

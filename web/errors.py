@@ -143,6 +143,13 @@ _ERRORS: dict[str, ErrorInfo] = {
                   _l("Он закрывается после 30 минут бездействия. Откройте ссылку из письма ещё раз.")),
         ErrorInfo("REMIND-COOLDOWN", 429, _l("Напоминание уже отправлено."),
                   _l("Следующее можно отправить через час после предыдущего письма.")),
+        # profile and feedback tickets (signing.profile, signing.feedback)
+        ErrorInfo("TICKET-NOT-FOUND", 404, _l("Обращение не найдено."),
+                  _l("Откройте его из списка в разделе «Обратная связь».")),
+        ErrorInfo("TICKET-CLOSED", 409, _l("Обращение закрыто."),
+                  _l("В закрытое обращение ничего не добавить: напишите новое.")),
+        ErrorInfo("STAFF-ONLY", 403, _l("Эта страница только для поддержки."),
+                  _l("Свои обращения вы найдёте в разделе «Обратная связь».")),
     )
 }
 
@@ -207,6 +214,18 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
     "ATTACHMENT-INVALID:size": _l("Файл больше 5 МБ: уменьшите его или разделите на части."),
     "ATTACHMENT-INVALID:corrupt": _l("Файл повреждён или не читается целиком."),
     "ATTACHMENT-INVALID:encrypted": _l("PDF защищён паролем: приложите его без пароля."),
+    # profile and feedback tickets (signing.profile, signing.personal_ids, signing.feedback)
+    "INN-INVALID:person-length": _l("ИНН физического лица — 12 цифр."),
+    "SNILS-INVALID": _l("СНИЛС записан с ошибкой."),
+    "SNILS-INVALID:length": _l("СНИЛС — 11 цифр, например 123-456-789 64."),
+    "SNILS-INVALID:checksum": _l("В СНИЛС ошибка: не сходятся две последние цифры. Сверьте номер с документом."),
+    "EMAIL-SAME": _l("Это и есть ваш текущий адрес."),
+    "PHONE-SAME": _l("Это и есть ваш текущий телефон."),
+    "REFERENCE-INVALID": _l("Номер ошибки выглядит так: R- и 10 знаков, например R-7K2M9QX4PA. Можно оставить пустым."),
+    "SCREENSHOT-INVALID": _l("Снимок экрана не принят."),
+    "SCREENSHOT-INVALID:type": _l("Приложить можно только картинку PNG или JPG."),
+    "SCREENSHOT-INVALID:size": _l("Снимок больше %(limit_mb)s МБ: уменьшите его или сохраните в JPG."),
+    "SCREENSHOT-INVALID:corrupt": _l("Картинка повреждена или не читается целиком."),
 }
 
 
