@@ -1,4 +1,5 @@
-"""The Flask application: `create_app()` wires settings, database, login, CSRF, i18n and blueprints."""
+"""The Flask application: `create_app()` wires settings, database, security headers, login, CSRF, i18n and
+blueprints."""
 
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         pki,
         profile,
         rounds,
+        security,
         services,
         signing_page,
         status,
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.cli import register_cli
 
     services.install(app, settings)
+    security.init_app(app, settings)
     csrf.init_app(app)
     login.init_app(app)
     i18n.init_app(app)
