@@ -13,6 +13,7 @@ from signing.mail import OutboxMailer, build_message
 __all__ = ["OutboxSms", "SmsSender", "masked_phone"]
 
 log = logging.getLogger("podpisant.sms")
+SMS_DOMAIN = "sms.podpisant.local"
 
 
 class SmsSender(Protocol):
@@ -27,11 +28,13 @@ def masked_phone(phone: str) -> str:
 
 @dataclass(frozen=True)
 class OutboxSms:
-    """Development stand-in for a gateway: the message as an .eml in the outbox directory, addressed `sms:<phone>`."""
+    """Development stand-in for a gateway: the message as an .eml in the outbox directory, addressed
+    `<phone>@sms.podpisant.local`."""
 
     directory: Path
     sender: str = "Подписант <sms@podpisant.local>"
 
     def send(self, phone: str, text: str) -> None:
-        OutboxMailer(self.directory).send(build_message(self.sender, f"sms:{phone}", f"SMS {phone}", text))
+        message = build_message(self.sender, f"SMS <{phone}@{SMS_DOMAIN}>", f"SMS {phone}", text)
+        OutboxMailer(self.directory).send(message)
         log.info("SMS to %s written to the outbox %s (no SMS gateway)", masked_phone(phone), self.directory)

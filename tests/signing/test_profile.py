@@ -16,9 +16,11 @@ from signing import codes, profile
 from signing.certificates import signing_identity
 from signing.config import DEV_KEY_ENCRYPTION_KEY, Settings
 from signing.errors import CodeExpired, CodeInvalid, FieldError, ValidationFailed
+from signing.mail import read_outbox
 from signing.models import OutboxMessage
 from signing.personal_ids import format_snils, normalize_person_inn, normalize_snils, snils_check_digits
 from signing.pki import INN_OID, SNILS_OID, load_issuing_ca, parse_kek
+from signing.sms import OutboxSms
 from tests.conftest import make_user
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -179,3 +181,10 @@ def test_the_certificate_names_the_profiles_inn_and_snils_and_is_reissued_when_t
 
 def _attribute(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str:
     return str(certificate.subject.get_attributes_for_oid(oid)[0].value)
+
+
+def test_without_a_gateway_an_sms_lands_in_the_development_outbox(tmp_path: Path) -> None:
+    OutboxSms(tmp_path).send("+79165554433", "Подписант: код 123456")
+    [message] = read_outbox(tmp_path)
+    assert message["To"].addresses[0].addr_spec == "+79165554433@sms.podpisant.local"
+    assert "123456" in message.get_content()
