@@ -156,17 +156,17 @@ def confirm_change(kind: str) -> Response | tuple[str, int]:
         contact.confirm(db(), services().code_policy, account, form.code.data, now=utcnow())
     except CodeInvalid as exc:
         db().commit()  # the wrong attempt counts
-        form.code.errors = [_("Код не подходит. Осталось попыток: %(n)s.", n=exc.attempts_left)]
-        return _refused(kind, exc.code, **forms)
+        failure, message = form_failure(exc.code), _("Код не подходит. Осталось попыток: %(n)s.", n=exc.attempts_left)
     except (CodeExpired, CodeExhausted) as exc:
         db().commit()
         failure = form_failure(exc.code)
-        form.code.errors = [str(failure[0].hint)]
-        return _page(failure[0].status, section=kind, failure=failure, **forms)
+        message = str(failure[0].hint)
     except FieldError as exc:  # another account took it while the code travelled
         db().rollback()
-        form.code.errors = [field_message(exc)]
-        return _refused(kind, "FORM-INVALID", **forms)
-    db().commit()
-    flash(_("Адрес почты изменён.") if kind == "email" else _("Телефон изменён."), "success")
-    return redirect(url_for(".page"), code=303)
+        failure, message = form_failure("FORM-INVALID"), field_message(exc)
+    else:
+        db().commit()
+        flash(_("Адрес почты изменён.") if kind == "email" else _("Телефон изменён."), "success")
+        return redirect(url_for(".page"), code=303)
+    form.code.data, form.code.errors = "", [message]  # a code is never shown back
+    return _page(failure[0].status, section=kind, failure=failure, **forms)

@@ -80,6 +80,7 @@ def test_a_new_address_is_used_only_after_the_code_mailed_to_it_and_the_old_one_
     wrong = "000000" if code != "000000" else "111111"
     refused = _post(person, "/profile/email/confirm", {"email-code": wrong})
     assert refused.status_code == 422 and "Осталось попыток: 4" in refused.get_data(as_text=True)
+    assert f'value="{wrong}"' not in refused.get_data(as_text=True)  # a code is never shown back
     assert _account(engine).email == "maria@example.ru"
 
     assert _post(person, "/profile/email/confirm", {"email-code": code}).status_code == 303
