@@ -26,10 +26,12 @@ __all__ = [
     "PD_CONSENT_VERSION",
     "Registration",
     "authenticate",
+    "collect_error",
     "confirm_email",
     "find_by_login",
     "link_signatories",
     "normalize_email",
+    "normalize_name",
     "normalize_phone",
     "personal_words",
     "register",
@@ -75,14 +77,14 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
-def _normalize_name(raw: str) -> str:
+def normalize_name(raw: str) -> str:
     name = " ".join(raw.split())
     if len(name) < 3 or len(name) > 300 or " " not in name or not _NAME.match(name):
         raise FieldError("full_name", "NAME-INVALID")
     return name
 
 
-def _collect(errors: list[FieldError], check: Callable[[str], str], raw: str) -> str:
+def collect_error(errors: list[FieldError], check: Callable[[str], str], raw: str) -> str:
     """Run one field's check, remembering its error instead of stopping at the first."""
     try:
         return check(raw)
@@ -98,9 +100,9 @@ def personal_words(full_name: str, email: str, phone: str) -> list[str]:
 
 def _validated(session: Session, form: Registration) -> tuple[str, str, str]:
     errors: list[FieldError] = []
-    name = _collect(errors, _normalize_name, form.full_name)
-    email = _collect(errors, normalize_email, form.email)
-    phone = _collect(errors, normalize_phone, form.phone)
+    name = collect_error(errors, normalize_name, form.full_name)
+    email = collect_error(errors, normalize_email, form.email)
+    phone = collect_error(errors, normalize_phone, form.phone)
     try:
         passwords.check_strength(form.password, personal_words(name, email, phone))
     except FieldError as exc:

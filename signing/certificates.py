@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from signing.models import PublishedCrl, Signatory, SignerCertificate, User
 from signing.pades.identity import SignerIdentity
 from signing.pades.trust import TrustAnchors
 from signing.pki import (
+    INN_OID,
+    SNILS_OID,
     IssuingCa,
     Person,
     RevokedEntry,
@@ -29,6 +32,7 @@ from signing.pki import (
     unwrap_private_key,
     wrap_private_key,
 )
+from signing.pki.issuer import COMMON_NAME_MAX
 
 __all__ = [
     "CRL_LIFETIME",
@@ -93,11 +97,28 @@ def _current_row(
     ).first()
 
 
+def _person(holder: User | Signatory) -> Person:
+    """Whom the holder's certificate names: an account with the INN and SNILS of its profile."""
+    if isinstance(holder, User):
+        return Person(full_name=holder.full_name, email=holder.email, inn=holder.inn, snils=holder.snils)
+    return Person(full_name=holder.name, email=holder.email)
+
+
+def _names(row: SignerCertificate, person: Person) -> bool:
+    """Whether the certificate still names the person as the profile now says (name, address, INN, SNILS)."""
+    subject = x509.load_pem_x509_certificate(row.certificate_pem.encode()).subject
+
+    def value(oid: x509.ObjectIdentifier) -> str | None:
+        found = subject.get_attributes_for_oid(oid)
+        return str(found[0].value) if found else None
+
+    return (value(NameOID.EMAIL_ADDRESS), value(INN_OID), value(SNILS_OID), value(NameOID.COMMON_NAME)) == (
+        person.email, person.inn, person.snils, " ".join(person.full_name.split())[:COMMON_NAME_MAX].rstrip())
+
+
 def _issue(session: Session, holder: User | Signatory, ca: IssuingCa, kek: bytes, now: datetime) -> SignerCertificate:
-    name = holder.full_name if isinstance(holder, User) else holder.name
     key = generate_signing_key()
-    certificate = issue_certificate(ca, Person(full_name=name, email=holder.email), key.public_key(),
-                                    now=now, validity=CERTIFICATE_VALIDITY)
+    certificate = issue_certificate(ca, _person(holder), key.public_key(), now=now, validity=CERTIFICATE_VALIDITY)
     row = SignerCertificate(
         issuer_key_id=ca.key_id, serial=f"{certificate.serial_number:x}",
         certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
@@ -115,15 +136,18 @@ def _issue(session: Session, holder: User | Signatory, ca: IssuingCa, kek: bytes
 
 def signing_identity(session: Session, user: User, ca: IssuingCa, kek: bytes, *, now: datetime) -> SignerIdentity:
     """The user's certificate valid at `now` with its key; a new one is issued on first use, after expiry
-    or revocation. Before issuing, the user's row is locked, and looked at again, so that concurrent first
-    signatures issue only one. The lock is FOR NO KEY UPDATE: it does not wait for the key-share locks that the
-    same person's other transactions hold through their foreign keys (inserting their documents), which a FOR
-    UPDATE would, deadlocking two of them that each wanted it."""
-    mine = SignerCertificate.user_id == user.id
+    or revocation, and when the name, address, INN or SNILS in the profile no longer match it. Before issuing,
+    the user's row is locked, and looked at again, so that concurrent first signatures issue only one. The lock
+    is FOR NO KEY UPDATE: it does not wait for the key-share locks that the same person's other transactions hold
+    through their foreign keys (inserting their documents), which a FOR UPDATE would, deadlocking two of them
+    that each wanted it."""
+    mine, person = SignerCertificate.user_id == user.id, _person(user)
     row = _current_row(session, mine, ca, now)
-    if row is None:
+    if row is None or not _names(row, person):  # first use, or the profile changed since it was issued
         session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
-        row = _current_row(session, mine, ca, now) or _issue(session, user, ca, kek, now)
+        row = _current_row(session, mine, ca, now)
+        if row is None or not _names(row, person):
+            row = _issue(session, user, ca, kek, now)
     return _identity(row, ca, kek)
 
 

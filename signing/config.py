@@ -78,6 +78,8 @@ class Settings:
     """Days between automatic reminders after the first (`REMINDER_EVERY_DAYS`)."""
     reminder_max: int = 5
     """Most automatic reminders one signatory gets per revision (`REMINDER_MAX`)."""
+    staff_email: str = ""
+    """Where news of feedback tickets goes, comma-separated (`STAFF_EMAIL`); every staff member when empty."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Any other `PODPISANT_*` variables, kept for later features."""
 
@@ -168,5 +170,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reminder_first_days=_int(env, "REMINDER_FIRST_DAYS", defaults.reminder_first_days),
         reminder_every_days=_int(env, "REMINDER_EVERY_DAYS", defaults.reminder_every_days),
         reminder_max=_int(env, "REMINDER_MAX", defaults.reminder_max),
+        staff_email=env.get("STAFF_EMAIL", "").strip(),
         extra={k: v for k, v in env.items() if k.startswith("PODPISANT_") and k != "PODPISANT_ENV"},
     )

@@ -10,7 +10,6 @@ the lock row takes the database's write lock, which serialises the same way.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import re
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePosixPath
 
-from PIL import Image
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,6 +36,7 @@ from signing.errors import (
     PdfRejected,
     ValidationFailed,
 )
+from signing.images import image_problem
 from signing.models import (
     Attachment,
     Document,
@@ -342,19 +341,9 @@ def _attachment_type(data: bytes) -> str:
 
 def _check_jpeg(data: bytes) -> None:
     """Decode the whole image: a truncated or damaged JPEG fails here, not in someone's viewer later."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format != "JPEG":
-                raise AttachmentRejected("type")
-            if image.width * image.height > ATTACHMENT_MAX_PIXELS:
-                raise AttachmentRejected("corrupt")
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-    except AttachmentRejected:
-        raise
-    except Exception:  # Pillow raises many kinds of error on hostile input; all mean "not a readable JPEG"
-        raise AttachmentRejected("corrupt") from None
+    problem = image_problem(data, "JPEG", ATTACHMENT_MAX_PIXELS)
+    if problem is not None:
+        raise AttachmentRejected(problem)
 
 
 def _safe_filename(filename: str, content_type: str) -> str:

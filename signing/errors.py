@@ -46,14 +46,18 @@ __all__ = [
     "PreparationPending",
     "ReminderCooldown",
     "RoundClosed",
+    "ScreenshotRejected",
     "SessionNotFound",
     "SignatureFieldMissing",
     "SignatureFieldTaken",
     "SigningFailed",
+    "StaffOnly",
     "StalePreparation",
     "StaleRevision",
     "SubscriptionNotChangeable",
     "SubscriptionNotFound",
+    "TicketClosed",
+    "TicketNotFound",
     "TimestampUnavailable",
     "TotpInvalid",
     "TotpLocked",
@@ -459,3 +463,29 @@ class LoginEventNotFound(DomainError):
     """No such entry in this account's login history."""
 
     code = "LOGIN-EVENT-NOT-FOUND"
+# ---------------------------------------------------------------- feedback tickets
+
+
+class TicketNotFound(DomainError):
+    """No such ticket for this person: whether it exists for someone else is never revealed."""
+
+    code = "TICKET-NOT-FOUND"
+
+
+class TicketClosed(DomainError):
+    """The ticket is closed: nothing more is written in it."""
+
+    code = "TICKET-CLOSED"
+
+
+class StaffOnly(DomainError):
+    """Only support staff may do this."""
+
+    code = "STAFF-ONLY"
+
+
+class ScreenshotRejected(FieldError):
+    """A screenshot is refused: `reason` is `type` (not PNG or JPEG by its bytes), `size` or `corrupt`."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__("screenshot", "SCREENSHOT-INVALID", reason=reason, **params)

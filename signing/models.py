@@ -33,7 +33,8 @@ __all__ = [
     "LoginChallenge", "LoginEvent", "LoginResult", "OneTimeCode", "OutboxMessage", "OutboxStatus",
     "PasswordResetCode", "PendingExternalSignature", "PeriodMode", "PeriodOutcome", "PublishedCrl", "RecoveryCode",
     "Revision", "Signatory", "SignatoryCode", "SignatoryState", "SignerCertificate", "SigningOrder", "Subscription",
-    "SubscriptionPeriod", "SubscriptionStatus", "TwoFactor", "User", "UserSession", "search_key",
+    "SubscriptionPeriod", "SubscriptionStatus", "Ticket", "TicketCategory", "TicketMessage", "TicketStatus",
+    "TwoFactor", "User", "UserSession", "search_key",
 ]
 
 NAMING = {
@@ -74,6 +75,10 @@ class User(Base):
     """A person with an account: initiator, signatory or both."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("inn IS NULL OR length(inn) = 12", name="inn_length"),
+        CheckConstraint("snils IS NULL OR length(snils) = 11", name="snils_length"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(300))
@@ -92,6 +97,16 @@ class User(Base):
     """Logins are refused until then (set when `failed_logins` reaches the limit; a password reset clears it)."""
     password_reset_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Login is refused until a new password is set through "forgot password"."""
+    inn: Mapped[str | None] = mapped_column(String(12))
+    """The person's INN (12 digits, checked), when given in the profile: written into their signing certificate."""
+    snils: Mapped[str | None] = mapped_column(String(11))
+    """SNILS, 11 digits without separators (checked), when given in the profile: in the signing certificate too."""
+    pending_email: Mapped[str | None] = mapped_column(String(320))
+    """A new address waiting for the code mailed to it; the account's address changes only when it is entered."""
+    pending_phone: Mapped[str | None] = mapped_column(String(12))
+    """A new phone waiting for the code sent to it by SMS."""
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Support staff: sees, answers and closes every feedback ticket (`flask staff grant <email>`)."""
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 
@@ -682,3 +697,63 @@ class LoginChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+# ---------------------------------------------------------------- feedback tickets
+
+
+class TicketCategory(StrEnum):
+    ERROR = "error"
+    SIGNING = "signing"
+    ACCOUNT = "account"
+    SUGGESTION = "suggestion"
+    OTHER = "other"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    """Waiting for support: new, or the person wrote again."""
+    ANSWERED = "answered"
+    """Support answered; waiting for the person."""
+    CLOSED = "closed"
+    """Final: nothing more is written in it."""
+
+
+class Ticket(Base):
+    """A person's message to support («Обращение № <id>»): the id is the number people quote."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint("(screenshot IS NULL) = (screenshot_type IS NULL)", name="screenshot_typed"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    """A `TicketCategory` value."""
+    description: Mapped[str] = mapped_column(Text)
+    error_reference: Mapped[str | None] = mapped_column(String(12))
+    """The reference id (R-XXXXXXXXXX) of the error page the person came from, to find it in the log."""
+    screenshot: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """A PNG or JPEG (checked by its bytes, decoded whole, at most 5 MB); loaded only when shown."""
+    screenshot_type: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default=TicketStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    messages: Mapped[list[TicketMessage]] = relationship(back_populates="ticket", order_by="TicketMessage.id")
+
+
+class TicketMessage(Base):
+    """An answer from support, or the person's next message, in a ticket."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_staff: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")

@@ -1,4 +1,5 @@
-"""The Flask application: `create_app()` wires settings, database, login, CSRF, i18n and blueprints."""
+"""The Flask application: `create_app()` wires settings, database, security headers, login, CSRF, i18n and
+blueprints."""
 
 from __future__ import annotations
 
@@ -76,10 +77,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         display,
         documents,
         errors,
+        feedback,
+        headers,
         i18n,
         limits,
         login,
         pki,
+        profile,
         recovery,
         rounds,
         security,
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     services.install(app, settings)
     limits.init_app(app, settings)
+    headers.init_app(app, settings)
     csrf.init_app(app)
     login.init_app(app)
     i18n.init_app(app)
@@ -103,7 +108,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     display.init_app(app)
     tracker.init_app(app)
     for blueprint in (accounts.bp, attachments.bp, cabinet.bp, documents.bp, rounds.bp, signing_page.bp, status.bp,
-                      i18n.bp, pki.bp, verify.bp, subscriptions.bp, recovery.bp, two_factor.bp, security.bp):
+                      i18n.bp, pki.bp, verify.bp, subscriptions.bp, recovery.bp, two_factor.bp, security.bp, profile.bp,
+                      feedback.bp):
         app.register_blueprint(blueprint)
     if settings.is_development:
         app.register_blueprint(dev.bp)

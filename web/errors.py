@@ -176,6 +176,13 @@ _ERRORS: dict[str, ErrorInfo] = {
                   _l("Обновите страницу «Безопасность»: список сеансов мог измениться.")),
         ErrorInfo("LOGIN-EVENT-NOT-FOUND", 404, _l("Запись не найдена."),
                   _l("Обновите страницу «Безопасность» и выберите запись из истории входов.")),
+        # profile and feedback tickets (signing.profile, signing.feedback)
+        ErrorInfo("TICKET-NOT-FOUND", 404, _l("Обращение не найдено."),
+                  _l("Откройте его из списка в разделе «Обратная связь».")),
+        ErrorInfo("TICKET-CLOSED", 409, _l("Обращение закрыто."),
+                  _l("В закрытое обращение ничего не добавить: напишите новое.")),
+        ErrorInfo("STAFF-ONLY", 403, _l("Эта страница только для поддержки."),
+                  _l("Свои обращения вы найдёте в разделе «Обратная связь».")),
     )
 }
 
@@ -254,6 +261,18 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
     # two-factor authentication (signing.two_factor.disable)
     "PASSWORD-WRONG": _l("Пароль не подходит."),
     "TOTP-REQUIRED": _l("Введите 6 цифр из приложения-аутентификатора."),
+    # profile and feedback tickets (signing.profile, signing.personal_ids, signing.feedback)
+    "INN-INVALID:person-length": _l("ИНН физического лица — 12 цифр."),
+    "SNILS-INVALID": _l("СНИЛС записан с ошибкой."),
+    "SNILS-INVALID:length": _l("СНИЛС — 11 цифр, например 123-456-789 64."),
+    "SNILS-INVALID:checksum": _l("В СНИЛС ошибка: не сходятся две последние цифры. Сверьте номер с документом."),
+    "EMAIL-SAME": _l("Это и есть ваш текущий адрес."),
+    "PHONE-SAME": _l("Это и есть ваш текущий телефон."),
+    "REFERENCE-INVALID": _l("Номер ошибки выглядит так: R- и 10 знаков, например R-7K2M9QX4PA. Можно оставить пустым."),
+    "SCREENSHOT-INVALID": _l("Снимок экрана не принят."),
+    "SCREENSHOT-INVALID:type": _l("Приложить можно только картинку PNG или JPG."),
+    "SCREENSHOT-INVALID:size": _l("Снимок больше %(limit_mb)s МБ: уменьшите его или сохраните в JPG."),
+    "SCREENSHOT-INVALID:corrupt": _l("Картинка повреждена или не читается целиком."),
 }
 
 

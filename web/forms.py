@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import PasswordInput
 
@@ -12,9 +13,9 @@ from signing.errors import FieldError
 from web.errors import FIELD_MESSAGES, field_message
 
 __all__ = [
-    "ConfirmForm", "DisableTwoFactorForm", "ForgotPasswordForm", "LoginCodeForm", "LoginForm", "RegistrationForm",
-    "ResendForm", "ResetPasswordForm", "TotpForm",
-    "attach_errors",
+    "ConfirmForm", "DetailsForm", "DisableTwoFactorForm", "EmailChangeForm", "FeedbackForm", "ForgotPasswordForm",
+    "LoginCodeForm", "LoginForm", "PhoneChangeForm", "RegistrationForm", "ReplyForm", "ResendForm",
+    "ResetPasswordForm", "TotpForm", "attach_errors",
 ]
 
 _required = InputRequired(message=FIELD_MESSAGES["REQUIRED"])
@@ -69,6 +70,33 @@ class LoginCodeForm(FlaskForm):  # type: ignore[misc]
 class DisableTwoFactorForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(_l("Пароль"), [_required])
     code = StringField(_l("Код из приложения или код восстановления"), [_required, Length(max=20)])
+class DetailsForm(FlaskForm):  # type: ignore[misc]
+    """The profile's own details; INN and SNILS may be left empty."""
+
+    full_name = StringField(_l("Фамилия, имя, отчество"), [_required, Length(max=300)])
+    inn = StringField(_l("ИНН"), [Length(max=30)])
+    snils = StringField(_l("СНИЛС"), [Length(max=30)])
+
+
+class EmailChangeForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(_l("Новый адрес почты"), [_required, Length(max=320)])
+
+
+class PhoneChangeForm(FlaskForm):  # type: ignore[misc]
+    phone = TelField(_l("Новый телефон"), [_required, Length(max=30)])
+
+
+class FeedbackForm(FlaskForm):  # type: ignore[misc]
+    """The feedback form; the rules (choices, lengths, the screenshot's bytes) are checked in `signing.feedback`."""
+
+    category = SelectField(_l("Тема"), choices=[], validate_choice=False)
+    description = TextAreaField(_l("Что случилось или что вы хотите предложить"))
+    error_reference = StringField(_l("Номер ошибки"), [Length(max=40)])
+    screenshot = FileField(_l("Снимок экрана"))
+
+
+class ReplyForm(FlaskForm):  # type: ignore[misc]
+    body = TextAreaField(_l("Сообщение"))
 
 
 def attach_errors(form: FlaskForm, errors: list[FieldError]) -> None:

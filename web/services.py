@@ -1,4 +1,4 @@
-"""The process-wide handles the app hands to views: settings, engine, Redis, mailer, code rules. The request's
+"""The process-wide handles the app hands to views: settings, engine, Redis, mailer, SMS, code rules. The request's
 sessions enqueue outbox delivery after a commit that wrote mail (`signing.delivery`)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from signing.config import Settings
 from signing.db import create_db_engine
 from signing.delivery import watch_outbox
 from signing.mail import Mailer, mailer_from_settings
+from signing.sms import OutboxSms, SmsSender
 
 __all__ = ["Services", "db", "services"]
 
@@ -29,6 +30,8 @@ class Services:
     session_factory: sessionmaker[Session]
     mailer: Mailer
     code_policy: CodePolicy
+    sms: SmsSender
+    """No SMS gateway yet: the development outbox (tests put a recording double here)."""
     _redis: Redis[bytes] | None = field(default=None, repr=False)
 
     @classmethod
@@ -39,6 +42,7 @@ class Services:
             engine=engine,
             session_factory=sessionmaker(engine, expire_on_commit=False),
             mailer=mailer_from_settings(settings.smtp_url, settings.outbox_dir),
+            sms=OutboxSms(settings.outbox_dir),
             code_policy=CodePolicy(
                 secret=settings.secret_key.encode(),
                 ttl=timedelta(minutes=settings.code_ttl_minutes),
