@@ -5,7 +5,10 @@ the document keeps the newest hash (`Document.history_head`), so dropping the ne
 
 Concurrency: `append` locks the document row (PostgreSQL; SQLite's write lock serialises anyway), then takes the
 next seq; the unique (document_id, seq) is the guard should anything append without the lock, and a conflict is
-retried on a fresh read inside a savepoint, so the chain never forks.
+retried on a fresh read inside a savepoint, so the chain never forks. Within one transaction the document stays
+locked and the entry just appended is the tail: the next append in the same transaction builds on it without
+locking or reading again (the entry must still be in the session, so a rolled-back savepoint sends it back to the
+checked path).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as inspect_state
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +49,8 @@ EVENT_LABELS: Mapping[str, str] = {
 """Russian label of each event, as the history page and the certificate of completion show it."""
 EVENTS = frozenset(EVENT_LABELS)
 APPEND_RETRIES = 5
+_TAILS = "podpisant.history_tails"
+"""session.info key: {document id: (the root transaction, the entry it appended last)}."""
 
 
 @dataclass(frozen=True)
@@ -96,29 +102,21 @@ def append(
         raise ValueError(f"unknown history event {event!r}")
     if document.id is None:
         session.flush()
+    tail = _tail(session, document.id)
+    if tail is not None:
+        entry = _entry(document, tail, event, actor, actor_user_id, now, ip, revision_sha256, details)
+        session.add(entry)
+        return _appended(session, document, entry)
     _lock_document(session, document.id)
     for _ in range(APPEND_RETRIES):
         last = _last_entry(session, document.id)
-        entry = HistoryEntry(
-            document_id=document.id,
-            seq=1 if last is None else last.seq + 1,
-            event=event,
-            actor=actor[:320],
-            actor_user_id=actor_user_id,
-            at=now.astimezone(UTC),
-            ip=ip,
-            revision_sha256=revision_sha256,
-            details=canonical_json(dict(details or {})),
-            prev_hash=GENESIS if last is None else last.hash,
-        )
-        entry.hash = entry_hash(entry)
+        entry = _entry(document, last, event, actor, actor_user_id, now, ip, revision_sha256, details)
         try:
             with session.begin_nested():
                 session.add(entry)
         except IntegrityError:  # someone appended without the lock: read the new last entry and go again
             continue
-        document.history_head = entry.hash
-        return entry
+        return _appended(session, document, entry)
     raise RuntimeError(f"history of document {document.id} kept changing under {APPEND_RETRIES} appends")
 
 
@@ -140,6 +138,41 @@ def verify_chain(session: Session, document_id: int) -> ChainCheck:
     if head is not None and head != prev_hash:  # the newest entries are gone (or the head was forged)
         return ChainCheck(False, len(stored) + 1, len(stored))
     return ChainCheck(True, None, len(stored))
+
+
+def _entry(document: Document, last: HistoryEntry | None, event: str, actor: str, actor_user_id: int | None,
+           now: datetime, ip: str | None, revision_sha256: str | None,
+           details: Mapping[str, object] | None) -> HistoryEntry:
+    entry = HistoryEntry(
+        document_id=document.id,
+        seq=1 if last is None else last.seq + 1,
+        event=event,
+        actor=actor[:320],
+        actor_user_id=actor_user_id,
+        at=now.astimezone(UTC),
+        ip=ip,
+        revision_sha256=revision_sha256,
+        details=canonical_json(dict(details or {})),
+        prev_hash=GENESIS if last is None else last.hash,
+    )
+    entry.hash = entry_hash(entry)
+    return entry
+
+
+def _appended(session: Session, document: Document, entry: HistoryEntry) -> HistoryEntry:
+    session.flush()
+    document.history_head = entry.hash
+    session.info.setdefault(_TAILS, {})[document.id] = (session.get_transaction(), entry)
+    return entry
+
+
+def _tail(session: Session, document_id: int) -> HistoryEntry | None:
+    """The entry this transaction appended last to the document (which it holds locked), if still in force."""
+    transaction, entry = session.info.get(_TAILS, {}).get(document_id, (None, None))
+    if not isinstance(entry, HistoryEntry) or transaction is not session.get_transaction() \
+            or not inspect_state(entry).persistent:
+        return None
+    return entry
 
 
 def _lock_document(session: Session, document_id: int) -> None:

@@ -153,3 +153,27 @@ def test_every_event_has_a_russian_label_and_an_edit_reads_izmeneno() -> None:
     assert history.EVENT_LABELS["edited"] == "Изменено"
     assert {"created", "edited", "sent", "notified", "viewed", "signed", "declined", "withdrawn", "expired",
             "reminded", "finalized", "delivered", "delivery_failed", "attachment_added"} == history.EVENTS
+
+
+def test_appends_in_one_transaction_chain_on_each_other_and_a_rolled_back_savepoint_is_not_built_on(
+    engine: Engine,
+) -> None:
+    def view(session: Session, document: Document, n: int) -> HistoryEntry:
+        return history.append(session, document, "viewed", actor=f"v{n}@example.ru", actor_user_id=None,
+                              now=NOW + timedelta(minutes=n), ip=IP, revision_sha256=SHA)
+
+    with Session(engine) as session:
+        document = drafted(session, person(session, 1))  # entry 1 in this same transaction
+        view(session, document, 2)
+        savepoint = session.begin_nested()
+        view(session, document, 3)
+        savepoint.rollback()  # entry 3 is gone: the next append must not build on it
+        fourth = view(session, document, 4)
+        session.commit()
+        assert fourth.seq == 3
+        assert [entry.actor for entry in history.entries(session, document.id)][1:] == ["v2@example.ru",
+                                                                                       "v4@example.ru"]
+        assert history.verify_chain(session, document.id) == history.ChainCheck(True, None, 3)
+        view(session, document, 5)  # a new transaction starts from the stored tail
+        session.commit()
+        assert history.verify_chain(session, document.id) == history.ChainCheck(True, None, 4)
