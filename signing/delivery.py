@@ -1,10 +1,10 @@
 """Mail written by a request or a job leaves now, not at the next minute's `rq cron` tick.
 
-The request's sessions note when a flush inserts outbox rows; when that transaction commits, a delivery job is put
-on the RQ queue. One waiting job is enough for any number of commits (it runs after them and sends every due row),
-so the job has a fixed id and is enqueued only when no job of that id is waiting. While one runs (it may have
-read the outbox before this commit), a second fixed id takes the turn. Redis being down costs only promptness: the
-rows are committed, and the every-minute tick sends them.
+`outbox.enqueue` notes in the session that its transaction wrote mail; when that transaction commits, a delivery
+job is put on the RQ queue. One waiting job is enough for any number of commits (it runs after them and sends every
+due row), so the job has a fixed id and is enqueued only when no job of that id is waiting. While one runs (it may
+have read the outbox before this commit), a second fixed id takes the turn. Redis being down costs only promptness:
+the rows are committed, and the every-minute tick sends them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from signing.finalization import QUEUE
-from signing.models import OutboxMessage
+from signing.outbox import WROTE_MAIL
 
 __all__ = ["DELIVER_JOB", "JOB_IDS", "deliver_soon", "watch_outbox"]
 
@@ -31,7 +31,6 @@ JOB_IDS = ("deliver-outbox-now", "deliver-outbox-again")
 """The delivery job's fixed ids: the first normally, the second while a run of the first is under way."""
 WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 RUNNING = frozenset({JobStatus.STARTED, JobStatus.CREATED})
-_WROTE_MAIL = "podpisant.outbox_written"
 ATTEMPTS = 3
 
 
@@ -66,22 +65,16 @@ def deliver_soon(redis: Redis[bytes]) -> None:
         log.warning("could not enqueue outbox delivery; rq cron will send it within a minute", exc_info=True)
 
 
-def _note_outbox_rows(session: Session, _flush: UOWTransaction) -> None:
-    if any(isinstance(row, OutboxMessage) for row in session.new):
-        session.info[_WROTE_MAIL] = True
-
-
 def watch_outbox(factory: sessionmaker[Session], redis: Callable[[], Redis[bytes]]) -> None:
     """Sessions made by `factory` enqueue delivery after each commit that wrote outbox rows."""
 
     def after_commit(session: Session) -> None:
-        if session.get_nested_transaction() is None and session.info.pop(_WROTE_MAIL, False):
+        if session.get_nested_transaction() is None and session.info.pop(WROTE_MAIL, False):
             deliver_soon(redis())
 
     def after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
         if previous.parent is None:  # the whole transaction, not a savepoint inside it
-            session.info.pop(_WROTE_MAIL, None)
+            session.info.pop(WROTE_MAIL, None)
 
-    event.listen(factory, "after_flush", _note_outbox_rows)
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_soft_rollback", after_soft_rollback)

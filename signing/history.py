@@ -7,8 +7,8 @@ Concurrency: `append` locks the document row (PostgreSQL; SQLite's write lock se
 next seq; the unique (document_id, seq) is the guard should anything append without the lock, and a conflict is
 retried on a fresh read inside a savepoint, so the chain never forks. Within one transaction the document stays
 locked and the entry just appended is the tail: the next append in the same transaction builds on it without
-locking or reading again (the entry must still be in the session, so a rolled-back savepoint sends it back to the
-checked path).
+locking or reading again, and without a flush of its own (the entry must still be in the session, so a rolled-back
+savepoint sends it back to the checked path).
 """
 
 from __future__ import annotations
@@ -160,7 +160,6 @@ def _entry(document: Document, last: HistoryEntry | None, event: str, actor: str
 
 
 def _appended(session: Session, document: Document, entry: HistoryEntry) -> HistoryEntry:
-    session.flush()
     document.history_head = entry.hash
     session.info.setdefault(_TAILS, {})[document.id] = (session.get_transaction(), entry)
     return entry
@@ -169,8 +168,10 @@ def _appended(session: Session, document: Document, entry: HistoryEntry) -> Hist
 def _tail(session: Session, document_id: int) -> HistoryEntry | None:
     """The entry this transaction appended last to the document (which it holds locked), if still in force."""
     transaction, entry = session.info.get(_TAILS, {}).get(document_id, (None, None))
-    if not isinstance(entry, HistoryEntry) or transaction is not session.get_transaction() \
-            or not inspect_state(entry).persistent:
+    if not isinstance(entry, HistoryEntry) or transaction is not session.get_transaction():
+        return None
+    state = inspect_state(entry)
+    if not (state.persistent or state.pending):  # gone with a rolled-back savepoint
         return None
     return entry
 

@@ -19,7 +19,8 @@ from email.message import EmailMessage
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing import history
@@ -34,12 +35,17 @@ __all__ = [
     "FINAL",
     "LEASE",
     "MAX_ATTEMPTS",
+    "WROTE_MAIL",
     "Outcome",
     "deliver",
     "deliver_due",
     "enqueue",
     "message_id_header",
 ]
+
+WROTE_MAIL = "podpisant.outbox_written"
+"""session.info key set when the session's transaction wrote outbox rows (`signing.delivery` enqueues delivery
+after its commit)."""
 
 FINAL = "final"
 """The kind of the message that carries the final PDF to a party; all of a document's sent → it is delivered."""
@@ -67,22 +73,23 @@ class Outcome(StrEnum):
 def enqueue(
     session: Session, *, dedupe_key: str, recipient: str, kind: str, subject: str, body: str, now: datetime,
     document_id: int | None = None, attach_final_pdf: bool = False,
-) -> OutboxMessage | None:
-    """Write a message in the caller's transaction; None when a message with this `dedupe_key` exists already
-    (the unique key decides, even between concurrent transactions; the caller's other work stands)."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
-        return None
-    message = OutboxMessage(
+) -> int | None:
+    """Write a message in the caller's transaction and return its id; None when a message with this `dedupe_key`
+    exists already. One INSERT ... ON CONFLICT DO NOTHING: the unique key decides, even between concurrent
+    transactions, and a duplicate leaves the caller's other work standing (nothing fails, nothing to roll back)."""
+    values = dict(
         dedupe_key=dedupe_key, document_id=document_id, recipient=recipient, kind=kind, subject=subject[:300],
         body=body, attach_final_pdf=attach_final_pdf, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # a concurrent transaction wrote the same key first
-        return None
-    return message
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (insert(OutboxMessage).values(**values)
+                 .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key]).returning(OutboxMessage.id))
+    message_id = session.scalar(statement)
+    if message_id is not None:
+        session.info[WROTE_MAIL] = True
+    return message_id
 
 
 def deliver(

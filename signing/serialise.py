@@ -7,7 +7,7 @@ to its busy timeout, then says "database is locked"; the statement is retried a 
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,10 @@ from signing.models import Document, Revision, Signatory
 
 __all__ = ["SQLITE_LOCK_ATTEMPTS", "DocumentMissing", "current_revision", "lock_document", "signatories"]
 
+_LOCKED = "podpisant.locked_documents"
+"""session.info key: {document id: the root transaction that holds its lock}."""
+_REVISIONS = "podpisant.current_revisions"
+"""session.info key: {document id: (the root transaction, its current revision as read under the lock)}."""
 SQLITE_LOCK_ATTEMPTS = 6
 """How many busy timeouts (5 s each) a signature waits for SQLite's write lock before failing."""
 
@@ -54,6 +58,7 @@ def lock_document(session: Session, document_id: int) -> Document:
     document = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
     if document is None:
         raise DocumentMissing(document_id)
+    session.info.setdefault(_LOCKED, {})[document_id] = session.get_transaction()
     return document
 
 
@@ -63,7 +68,22 @@ def signatories(session: Session, document_id: int) -> list[Signatory]:
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
+def _holds_lock(session: Session, document_id: int) -> bool:
+    return session.info.get(_LOCKED, {}).get(document_id) is session.get_transaction()
+
+
 def current_revision(session: Session, document: Document) -> Revision:
-    """The revision that counts, read again: its PDF carries every signature committed so far."""
+    """The revision that counts, read again: its PDF carries every signature committed so far. Once read under the
+    document's lock, the same transaction gets that object back without reading it again (nobody else can change
+    it while the lock is held, and what this transaction changed is in the object)."""
+    kept = session.info.get(_REVISIONS, {}).get(document.id)
+    if kept is not None and kept[0] is session.get_transaction() and _holds_lock(session, document.id):
+        revision: Revision = kept[1]
+        state = inspect(revision)
+        if revision.seq == document.current_revision and (state.persistent or state.pending):
+            return revision
     query = select(Revision).where(Revision.document_id == document.id, Revision.seq == document.current_revision)
-    return session.scalars(query.execution_options(populate_existing=True)).one()
+    revision = session.scalars(query.execution_options(populate_existing=True)).one()
+    if _holds_lock(session, document.id):
+        session.info.setdefault(_REVISIONS, {})[document.id] = (session.get_transaction(), revision)
+    return revision

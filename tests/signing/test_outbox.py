@@ -49,7 +49,7 @@ def _completed_document(factory: sessionmaker[Session], recipients: tuple[str, .
         return document.id
 
 
-def _final(session: Session, document_id: int, recipient: str) -> OutboxMessage | None:
+def _final(session: Session, document_id: int, recipient: str) -> int | None:
     return outbox.enqueue(session, dedupe_key=f"final:{document_id}:{recipient}", recipient=recipient,
                           kind=outbox.FINAL, subject="Документ подписан всеми сторонами", body="PDF во вложении.",
                           now=utcnow(), document_id=document_id, attach_final_pdf=True)
@@ -60,7 +60,7 @@ def _notice(factory: sessionmaker[Session], key: str = "notice:1", to: str = "an
         message = outbox.enqueue(session, dedupe_key=key, recipient=to, kind="invitation",
                                  subject="Приглашение подписать", body=f"Ссылка: http://localhost/s/{LINK_TOKEN}",
                                  now=utcnow())
-        return None if message is None else message.id
+        return message
 
 
 LINK_TOKEN = "Qx7vN3bP0aL9sT2kW5yZ8cE1gH4jM6nR"
@@ -191,10 +191,10 @@ def test_a_final_mail_without_a_final_pdf_is_retried_not_sent_bare(
 ) -> None:
     with factory.begin() as session:
         document = drafted(session, person(session, 1))
-        message = _final(session, document.id, "anna@example.ru")
-        assert message is not None
-    assert outbox.deliver(factory, message.id, SmtpMailer(mail.url), now=NOW) is outbox.Outcome.RETRY
-    assert "no final PDF" in (_row(factory, message.id).last_error or "")
+        message_id = _final(session, document.id, "anna@example.ru")
+        assert message_id is not None
+    assert outbox.deliver(factory, message_id, SmtpMailer(mail.url), now=NOW) is outbox.Outcome.RETRY
+    assert "no final PDF" in (_row(factory, message_id).last_error or "")
     assert mail.to("anna@example.ru") == []
 
 
