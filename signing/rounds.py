@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from cryptography import x509
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -244,15 +245,16 @@ def send(session: Session, document: Document, initiator: User, signatories_: Se
         raise RoundClosed(document.status)
     rows = _add_signatories(session, document, initiator, people, initiator_signs)
     revision = current_revision(session, document)
-    _prepare(revision, rows)
+    signer = _Signer.of(session, rows[0], settings, now) if auto_sign is not None and initiator_signs else None
+    _prepare(revision, rows)  # (the signer is looked up first: the prepared PDF is then stored once, signed)
     document.status, document.signing_order, document.deadline = DocumentStatus.IN_SIGNING, signing_order, deadline
     document.sent_at = document.updated_at = now
     history.append(session, document, "sent", actor=initiator.email, actor_user_id=initiator.id, now=now, ip=ip,
                    revision_sha256=revision.pdf_sha256,
                    details={"signatories": len(rows), "order": signing_order.value,
                             "deadline": deadline.isoformat() if deadline else None})
-    if auto_sign is not None and initiator_signs:
-        _sign_for_initiator(session, document, rows[0], consent=auto_sign, settings=settings, now=now)
+    if signer is not None and auto_sign is not None:
+        _sign_for_initiator(session, document, rows[0], signer, consent=auto_sign, settings=settings, now=now)
     if finalization.fully_signed(revision, rows):
         finalization.schedule(session, revision, settings)
     else:
@@ -260,10 +262,10 @@ def send(session: Session, document: Document, initiator: User, signatories_: Se
     return document
 
 
-def _sign_for_initiator(session: Session, document: Document, signatory: Signatory, *, consent: str,
+def _sign_for_initiator(session: Session, document: Document, signatory: Signatory, signer: _Signer, *, consent: str,
                         settings: Settings, now: datetime) -> None:
     """The initiator's signature applied on their standing instruction `consent`: no code, their certificate."""
-    revision = _apply_signature(session, document, signatory, settings=settings, now=now)
+    revision = _apply_signature(session, document, signatory, settings=settings, now=now, signer=signer)
     history.append(session, document, "signed", actor=signatory.email, actor_user_id=signatory.user_id, now=now,
                    ip=None, revision_sha256=revision.pdf_sha256,
                    details={"signatory_id": signatory.id, "certificate_serial": signatory.certificate_serial,
@@ -317,13 +319,26 @@ def _check_turn(document: Document, signatory: Signatory, people: Sequence[Signa
         raise NotYourTurn()
 
 
+@dataclass(frozen=True)
+class _Signer:
+    """What a signature needs from the database: the signer's certificate and key, and the CA's current CRL."""
+
+    identity: SignerIdentity
+    crl: x509.CertificateRevocationList
+
+    @classmethod
+    def of(cls, session: Session, signatory: Signatory, settings: Settings, now: datetime) -> _Signer:
+        return cls(_identity(session, signatory, settings, now), current_crl(session, ca_for(settings), now=now))
+
+
 def _apply_signature(session: Session, document: Document, signatory: Signatory, *, settings: Settings,
-                     now: datetime) -> Revision:
+                     now: datetime, signer: _Signer | None = None) -> Revision:
     revision = current_revision(session, document)
     assert revision.pdf is not None
-    identity = _identity(session, signatory, settings, now)
+    signer = signer or _Signer.of(session, signatory, settings, now)
+    identity = signer.identity
     revision.pdf = sign_field(revision.pdf, signatory.field_name, identity, timestamper=timestamper_for(settings),
-                              crl=current_crl(session, ca_for(settings), now=now), now=now)
+                              crl=signer.crl, now=now)
     revision.pdf_sha256 = _sha256(revision.pdf)
     revision.signature_count += 1
     signatory.state = SignatoryState.SIGNED
