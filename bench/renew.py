@@ -7,7 +7,9 @@ Each renewal is the production job (`signing.jobs.renew_subscription`, enqueued 
 `signing.jobs.enqueue_renewals`): the period's row, the document rendered to PDF, the signature page prepared, the
 initiator's signature with their own certificate (auto-signing, PAdES B-T with the development TSA), the
 counterparty's invitation and the initiator's notice as outbox rows, the delivery job enqueued. The workers are
-`rq worker --burst` processes started as `./bin/serve` starts its worker (forking a work horse per job).
+`rq worker --burst --worker-class signing.worker.ServiceWorker` processes, as `./bin/serve` starts its worker; the
+delivery jobs the renewals enqueue run on them too (mail to the development outbox directory), and their time is
+reported apart.
 
 Database: BENCH_DATABASE_URL (its schema is DROPPED and rebuilt: give it a disposable database, e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/bench), else a SQLite file in a scratch directory. Redis: a private
@@ -16,7 +18,7 @@ called one after another in this process (no queue, no fork, one connection) —
 workers' parallel speed-up are read against it.
 
 Figures: renewals/s between the first renewal job's start and the last one's end (RQ's own timestamps); peak RSS
-per worker (the worker and all its work horses: getrusage of a wrapper process that waited for them); duplicates
+per worker (getrusage of a wrapper process that waited for it, so a forking worker's horses would count too); duplicates
 (documents beyond one per period) and gaps (subscriptions without exactly one issued period) counted in the
 database afterwards.
 """
@@ -103,6 +105,8 @@ class Outcome:
     documents: int
     invitations: int
     notices: int
+    job_seconds: dict[str, tuple[int, float]]
+    """Per job function: how many ran, and their total run time (the workers' busy time)."""
 
 
 # ---------------------------------------------------------------- infrastructure
@@ -254,6 +258,18 @@ def renewal_window(redis: Redis, job_ids: list[str]) -> float:
     return (max(ends) - min(starts)).total_seconds()
 
 
+def busy_time(redis: Redis, queue: Queue) -> dict[str, tuple[int, float]]:
+    """How many jobs of each function the workers ran, and for how long in all."""
+    found: dict[str, tuple[int, float]] = {}
+    for job in Job.fetch_many(queue.finished_job_registry.get_job_ids(), connection=redis):
+        if job is None or not job.started_at or not job.ended_at:
+            continue
+        name = job.func_name.rsplit(".", 1)[-1]
+        ran, seconds = found.get(name, (0, 0.0))
+        found[name] = (ran + 1, seconds + (job.ended_at - job.started_at).total_seconds())
+    return found
+
+
 def count(session: Session, query: object) -> int:
     return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
@@ -295,12 +311,13 @@ def run_size(n: int, config: Config, base: Settings, scratch: Path) -> Outcome:
     assert enqueued == n == len(renewal_ids), (enqueued, n, len(renewal_ids))
     peaks = run_workers(base, scratch)
     rate = n / renewal_window(redis, renewal_ids)
+    job_seconds = busy_time(redis, queue)
     duplicates, gaps, documents, invitations, notices = audit(factory, ids)
     failed = len(queue.failed_job_registry)
     engine.dispose()
     return Outcome(n=n, rate=rate, serial_rate=serial_rate, enqueue_seconds=enqueue_seconds, rss_mib=peaks,
                    duplicates=duplicates, gaps=gaps, failed_jobs=failed, documents=documents,
-                   invitations=invitations, notices=notices)
+                   invitations=invitations, notices=notices, job_seconds=job_seconds)
 
 
 def run(config: Config, scratch: Path) -> list[Outcome]:
@@ -322,7 +339,8 @@ def report(outcomes: list[Outcome], config: Config, database: str) -> str:
     lines = [
         SECTION, "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; database: {database}; Redis: private "
-        f"redis-server on a unix socket; {WORKERS} `rq worker --burst` processes (a forked work horse per job).",
+        f"redis-server on a unix socket; {WORKERS} `rq worker --burst` processes (signing.worker.ServiceWorker, jobs "
+        "run in the worker's warm process).",
         "Each renewal: period row, act rendered (reportlab), signature page, the initiator's PAdES B-T signature "
         "with their own certificate, an invitation and a notice in the outbox, delivery enqueued.", "",
         "| due subscriptions | renewals/s (2 workers) | baseline: in-process, serial | speed-up | daily tick "
@@ -334,6 +352,9 @@ def report(outcomes: list[Outcome], config: Config, database: str) -> str:
             f"| {o.n:,} | {o.rate:.1f} | {o.serial_rate:.1f} ({config.baseline}) | {o.rate / o.serial_rate:.2f}× | "
             f"{o.enqueue_seconds:.2f} s | {' / '.join(f'{r:.0f}' for r in o.rss_mib)} MiB | {o.duplicates} | "
             f"{o.gaps} | {o.failed_jobs} | {o.documents:,} | {o.invitations:,} |")
+    lines += ["", "Worker busy time of the largest run, by job: " + ", ".join(
+        f"{name} {ran} × {seconds / ran * 1000:.0f} ms" for name, (ran, seconds) in sorted(last.job_seconds.items()))
+        + " (delivery of the renewals' mail shares the two workers)."]
     first = outcomes[0]
     growth = max(last.rss_mib) / max(first.rss_mib)
     met = "met" if last.rate >= TARGET_RATE else "MISSED"
