@@ -29,6 +29,15 @@ def _begin_before_savepoint(connection: Any, _name: str | None) -> None:
         dbapi_connection.execute("BEGIN")
 
 
+def _binary_bytea(dbapi_connection: Any, _record: Any) -> None:
+    """Send bytes (the PDFs) to PostgreSQL in binary format: psycopg's default text format hex-escapes them, which
+    doubles every PDF on the wire and makes the server parse it back."""
+    from psycopg.types.string import BytesBinaryDumper
+
+    for kind in (bytes, bytearray, memoryview):
+        dbapi_connection.adapters.register_dumper(kind, BytesBinaryDumper)
+
+
 def create_db_engine(url: str) -> Engine:
     """Create the process's engine; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite:///"):
@@ -39,7 +48,10 @@ def create_db_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _binary_bytea)
+    return engine
 
 
 @contextmanager
