@@ -19,8 +19,8 @@ of the originals (`tests/signing/pades/test_speedups.py`).
   regular expression (keys shared, values made as the general parser makes them);
 - integers and hex strings in those dictionaries: without `NumberObject.__new__`, and PDFDocEncoding decoded by
   a table instead of a generator per character (every trailer's /ID);
-- the trailer's keys looked up in each earlier trailer instead of catching a KeyError from each (pyHanko asks
-  for /Encrypt, present in none, at every object it reads).
+
+Earlier revisions' sections are read lazily by `signing.pades.sections`, on top of these.
 """
 
 from __future__ import annotations
@@ -40,9 +40,13 @@ from pyhanko.pdf_utils.misc import PdfStreamError, PdfStrictReadError
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefEntry, XRefType
 
 __all__ = [
+    "XREF_DICTIONARY",
+    "XREF_KEYS",
     "XRefRows",
     "decode_name",
+    "fill_section",
     "install",
+    "number",
     "original_reader",
     "originals",
     "parse_xref_stream",
@@ -52,7 +56,6 @@ __all__ = [
     "read_hex_string",
     "read_literal_string_bytes",
     "read_until_class",
-    "trailer_raw_get",
 ]
 
 _ORIGINAL_DICTIONARY = generic.DictionaryObject.read_from_stream
@@ -66,11 +69,9 @@ _ORIGINALS: dict[str, object] = {
     "dictionary": _ORIGINAL_DICTIONARY,
     "xref_stream": xref.parse_xref_stream,
     "process_entries": xref.XRefSectionData.process_entries,
-    "trailer_raw_get": xref.TrailerDictionary.raw_get,
 }
 _ORIGINAL_XREF_STREAM = xref.parse_xref_stream
 _ORIGINAL_PROCESS_ENTRIES = xref.XRefSectionData.process_entries
-_TRANSPARENT = generic.EncryptedObjAccess.TRANSPARENT
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _PLAIN_NAME = re.compile(rb"[!-\"$-~]*")
@@ -188,6 +189,12 @@ def read_literal_string_bytes(stream: IO[bytes]) -> bytes:
 
 _NEW_INT = int.__new__
 """`NumberObject(text)` without its Python-level `__new__` (which only converts to int first)."""
+
+
+def number(text: bytes) -> generic.NumberObject:
+    """`NumberObject(int(text))` for decimal digits, without its Python-level `__new__`."""
+    value: generic.NumberObject = _NEW_INT(generic.NumberObject, int(text))
+    return value
 _PDFDOC = generic._pdfDocEncoding
 _PDFDOC_UNDEFINED = re.compile(b"[" + re.escape(bytes(b for b in range(256) if _PDFDOC[b] == "\u0000")) + b"]")
 """Bytes PDFDocEncoding leaves undefined: pyHanko's decoder raises on them and keeps the bytes."""
@@ -334,7 +341,7 @@ def read_dictionary(
     return result
 
 
-_XREF_DICTIONARY = re.compile(
+XREF_DICTIONARY = re.compile(
     rb"<<\n/W \[ (?P<w>\d{1,2} \d{1,2} \d{1,2}) \]\n/Type /XRef\n/Filter /FlateDecode\n"
     rb"/Root (?P<root>[1-9]\d{0,8}) (?P<root_gen>\d{1,5}) R\n"
     rb"(?:/Info (?P<info>[1-9]\d{0,8}) (?P<info_gen>\d{1,5}) R\n)?"
@@ -343,14 +350,14 @@ _XREF_DICTIONARY = re.compile(
 )
 """A cross-reference stream dictionary exactly as pyHanko writes it (keys in its order, one per line); any other
 spelling goes through the general parser. References stay short of pyHanko's 20-byte peek and never name 0."""
-_XREF_KEYS = {key: generic.NameObject(key) for key in (
+XREF_KEYS = {key: generic.NameObject(key) for key in (
     "/W", "/Type", "/Filter", "/Root", "/Info", "/ID", "/Size", "/Prev", "/Index", "/Length")}
 
 
 def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.PdfObject] | None:
     """The entries of a pyHanko-written cross-reference stream dictionary, built as the general parser builds
     them (same objects, order and containers) from one match; None for anything else."""
-    found = _XREF_DICTIONARY.match(parser.data)
+    found = XREF_DICTIONARY.match(parser.data)
     if found is None:
         return None
     container, handler = parser.container_ref, parser.handler
@@ -378,7 +385,7 @@ def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.
         result.container_ref = container
         return result
 
-    keys = _XREF_KEYS
+    keys = XREF_KEYS
     entries: dict[generic.NameObject, generic.PdfObject] = {
         keys["/W"]: array([_NEW_INT(generic.NumberObject, int(w)) for w in found["w"].split()]),
         keys["/Type"]: name("/XRef"),
@@ -511,30 +518,37 @@ class XRefRows:
         if plain is None:
             return None
         widths, index, data = plain
-        standard, in_streams, freed = section.standard_xrefs, section.xrefs_in_objstm, section.freed
-        explicit, streams_used = section.explicit_refs_in_revision, section.obj_streams_used
-        highest = 0
-        for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
-            if kind not in (0, 1, 2):
-                continue
-            highest = max(idnum, highest)
-            if kind != 2 and second > 0xFFFF:
-                if strict:
-                    raise PdfStrictReadError(f"Illegal generation {second} for object ID {idnum}.")
-                continue
-            if idnum == 0:
-                continue
-            if kind == 1:
-                standard[idnum] = (second, first)
-                explicit.add((idnum, second))
-            elif kind == 2:
-                in_streams[idnum] = ObjStreamRef(first, second)
-                streams_used.add(first)
-                explicit.add((idnum, 0))
-            else:
-                freed[idnum] = second
-                explicit.add((idnum, second - 1))
-        return highest
+        return fill_section(section, widths, index, data, strict)
+
+
+def fill_section(section: xref.XRefSectionData, widths: list[int], index: list[int], data: bytes,
+                 strict: bool) -> int:
+    """`process_entries` for the rows of a plain cross-reference stream (three widths, increasing subsections,
+    at least the expected data): the tables filled straight from the rows, the highest object number returned."""
+    standard, in_streams, freed = section.standard_xrefs, section.xrefs_in_objstm, section.freed
+    explicit, streams_used = section.explicit_refs_in_revision, section.obj_streams_used
+    highest = 0
+    for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
+        if kind not in (0, 1, 2):
+            continue
+        highest = max(idnum, highest)
+        if kind != 2 and second > 0xFFFF:
+            if strict:
+                raise PdfStrictReadError(f"Illegal generation {second} for object ID {idnum}.")
+            continue
+        if idnum == 0:
+            continue
+        if kind == 1:
+            standard[idnum] = (second, first)
+            explicit.add((idnum, second))
+        elif kind == 2:
+            in_streams[idnum] = ObjStreamRef(first, second)
+            streams_used.add(first)
+            explicit.add((idnum, 0))
+        else:
+            freed[idnum] = second
+            explicit.add((idnum, second - 1))
+    return highest
 
 
 def parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> XRefRows:
@@ -552,30 +566,6 @@ def process_entries(section: xref.XRefSectionData, entries: Iterable[XRefEntry],
     return result
 
 
-def trailer_raw_get(
-    trailer: xref.TrailerDictionary, key: str, decrypt: generic.EncryptedObjAccess = _TRANSPARENT,
-    revision: int | None = None,
-) -> generic.PdfObject:
-    """`TrailerDictionary.raw_get` looking keys up instead of catching a KeyError from every earlier trailer
-    (pyHanko asks for /Encrypt, absent from all of them, at every object it reads)."""
-    revisions: list[generic.DictionaryObject] = trailer._trailer_revisions
-    found: generic.PdfObject
-    if revision is None:
-        if dict.__contains__(trailer._new_changes, key):
-            found = trailer._new_changes.raw_get(key, decrypt)
-            return found
-    else:
-        revisions = revisions[len(revisions) - 1 - revision:]
-    if key in trailer.non_trailer_keys:
-        found = revisions[0].raw_get(key, decrypt)
-        return found
-    for rev in revisions:
-        if dict.__contains__(rev, key):
-            found = rev.raw_get(key, decrypt)
-            return found
-    raise KeyError(key)
-
-
 def install() -> None:
     """Make pyHanko's lexer use these readers (idempotent)."""
     generic.read_hex_string_from_stream = read_hex_string
@@ -585,12 +575,11 @@ def install() -> None:
     generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
     xref.parse_xref_stream = parse_xref_stream  # type: ignore[assignment]
     xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign,assignment]
-    xref.TrailerDictionary.raw_get = trailer_raw_get  # type: ignore[method-assign,assignment]
 
 
 def originals() -> dict[str, object]:
     """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream",
-    "process_entries", "trailer_raw_get"), for the equivalence tests."""
+    "process_entries"), for the equivalence tests."""
     return dict(_ORIGINALS)
 
 

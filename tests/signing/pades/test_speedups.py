@@ -29,7 +29,7 @@ from signing.pades.speedups import (
 )
 from signing.pades.timestamps import dev_timestamper
 from tests.signing.pades_io.samples import hybrid_pdf
-from tests.support.pades import CERTS_DIR, PASSPHRASE, person_identity, plain_pdf
+from tests.support.pades import CERTS_DIR, PASSPHRASE, object_shape, person_identity, plain_pdf
 
 SAMPLES = [
     b"<>", b"<00>", b"<48656C6C6F>", b"<48 65\n6c\r\n6C\t6f>", b"<ABC>", b"<feff0041>",
@@ -193,20 +193,6 @@ def test_dictionaries_read_as_pyhanko_reads_them(data: bytes) -> None:
     assert _dictionary(read_dictionary, data) == _dictionary(originals()["dictionary"], data)  # type: ignore[arg-type]
 
 
-def _shape(value: object) -> object:
-    """A read object down to its leaves: types, values, containers, and where references point."""
-    if isinstance(value, generic.IndirectObject):
-        leaf: object = (value.idnum, value.generation, id(value.get_pdf_handler()))
-    elif isinstance(value, dict):
-        leaf = [(_shape(k), _shape(v)) for k, v in value.items()]
-    elif isinstance(value, list):
-        leaf = [_shape(v) for v in value]
-    else:
-        leaf = value
-    ref = getattr(value, "container_ref", None)
-    return type(value).__name__, getattr(value, "autodetected_encoding", None), leaf, ref
-
-
 @cache
 def _container_document() -> PdfFileReader:
     return PdfFileReader(io.BytesIO(plain_pdf(1)), strict=False)
@@ -218,7 +204,7 @@ def _deep(reader: Callable[..., Any], data: bytes) -> object:
         value = reader(stream, generic.Reference(7, 0, _container_document()))
     except Exception as error:
         return f"refused: {type(error).__name__}"
-    return _shape(value), getattr(value, "encoded_data", None), stream.tell()
+    return object_shape(value), getattr(value, "encoded_data", None), stream.tell()
 
 
 _XREF_DICT = (b"<<\n/W [ 1 8 2 ]\n/Type /XRef\n/Filter /FlateDecode\n/Root 1 0 R\n/Info 10 0 R\n"
@@ -416,28 +402,6 @@ def test_every_section_of_signed_and_hybrid_files_fills_as_pyhanko_fills_it(monk
     assert len(PdfFileReader(io.BytesIO(_signed_pdf()), strict=False).embedded_signatures) == 3
 
 
-def test_trailer_keys_resolve_as_pyhanko_resolves_them() -> None:
-    trailer = PdfFileReader(io.BytesIO(_signed_pdf()), strict=False).trailer
-    revisions = len(trailer._trailer_revisions)
-    assert revisions >= 3
-    original = originals()["trailer_raw_get"]
-
-    def answer(get: Callable[..., Any], key: str, revision: int | None) -> object:
-        try:
-            return get(trailer, key, revision=revision)
-        except KeyError as error:
-            return f"refused: {error}"
-
-    for changed in (False, True):
-        if changed:
-            trailer["/Info"] = generic.NumberObject(5)
-        for key in ("/Root", "/Info", "/ID", "/Size", "/Prev", "/Encrypt", "/W", "/Index", "/Length", "/Nope"):
-            for revision in (None, *range(revisions)):
-                ours = answer(speedups.trailer_raw_get, key, revision)
-                theirs = answer(original, key, revision)  # type: ignore[arg-type]
-                assert ours is theirs or ours == theirs, (key, revision)
-
-
 def test_text_strings_decode_as_pyhanko_decodes_them() -> None:
     rng = random.Random(5)
     samples = [b"", b"plain", b"\x00", b"\x7f", b"\x9f", b"\xad", b"\xfe\xff\x00A", b"\xff\xfeA\x00", b"\xef\xbb\xbfok",
@@ -450,12 +414,11 @@ def test_text_strings_decode_as_pyhanko_decodes_them() -> None:
             (type(theirs), theirs, getattr(theirs, "autodetected_encoding", None)), data
 
 
-def test_pyhanko_reads_cross_reference_streams_and_trailers_with_the_fast_code() -> None:
+def test_pyhanko_reads_cross_reference_streams_with_the_fast_code() -> None:
     import signing.pades  # noqa: F401 - installs it
 
     assert vars(xref)["parse_xref_stream"] is parse_xref_stream
     assert vars(xref.XRefSectionData)["process_entries"] is process_entries
-    assert vars(xref.TrailerDictionary)["raw_get"] is speedups.trailer_raw_get
 
 
 def test_random_integer_arrays_read_as_pyhanko_reads_them() -> None:

@@ -1,0 +1,319 @@
+"""Earlier revisions' cross-reference streams read without building their trailer dictionaries.
+
+Opening a document, pyHanko reads every revision's cross-reference section: for a stream, the object header,
+the dictionary (the trailer of that revision) as some twenty PDF objects, the payload and its filters. Signing
+the k-th field of a document opens k-1 such earlier sections, and their objects were most of the extra cost of a
+later signature (and of the garbage collector's work). Signing needs their entries, not their dictionaries.
+
+So a stream spelt exactly as pyHanko writes one (header, dictionary, payload and `endstream` matched by one
+regular expression, in any revision but the newest) is read from that match: its entries are decoded into
+pyHanko's tables as before (the same decoder, limits and bookkeeping), and its dictionary is kept as a
+`LazyTrailer` that knows its keys from the match and has pyHanko's reader parse it when a value is first asked
+for. The trailer's lookups (`raw_get`, `flatten`, `keys`) consult those keys, so asking for a key that no
+revision has (pyHanko asks for /Encrypt at every object) or that a newer revision overrides parses nothing.
+Anything else (classic tables, hybrid files, other spellings, the newest section) is read by pyHanko's code.
+
+Current-state object lookups (`XRefCache[ref]`) walk the sections newest first as pyHanko does, without the
+KeyError pyHanko raises and catches in every section that does not hold the object.
+
+Every answer is compared with pyHanko's own reader in `tests/signing/pades/test_sections.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import IO, Any
+
+from pyhanko.pdf_utils import filters, generic, xref
+from pyhanko.pdf_utils.decode_limits import DEFAULT_DECODE_CONTEXT, DecodeContext, DecodePurpose
+from pyhanko.pdf_utils.xref import ObjStreamRef, XRefSectionData
+
+from signing.pades import speedups
+
+__all__ = [
+    "LazyTrailer",
+    "current_location",
+    "install",
+    "originals",
+    "read_xref_stream",
+    "trailer_flatten",
+    "trailer_keys",
+    "trailer_raw_get",
+]
+
+_ORIGINALS: dict[str, Any] = {
+    "read_xref_stream": xref.XRefBuilder._read_xref_stream,
+    "trailer_raw_get": xref.TrailerDictionary.raw_get,
+    "trailer_flatten": xref.TrailerDictionary.flatten,
+    "trailer_keys": xref.TrailerDictionary.keys,
+    "current_location": xref.XRefCache.__getitem__,
+}
+_ORIGINAL_READ_XREF_STREAM = xref.XRefBuilder._read_xref_stream
+_TRANSPARENT = generic.EncryptedObjAccess.TRANSPARENT
+_HEAD_BYTES = 4096
+"""The header and dictionary must match within this many bytes (a few hundred as pyHanko writes them)."""
+_XREF_SECTION = re.compile(
+    rb"(?P<idnum>[1-9]\d{0,9}) (?P<generation>\d{1,5}) obj\n" + speedups.XREF_DICTIONARY.pattern + rb"\nstream\n"
+)
+"""An object header and a cross-reference stream dictionary exactly as pyHanko writes them, up to the payload."""
+_ENDSTREAM = b"\nendstream"
+_KEYS = speedups.XREF_KEYS
+
+
+class LazyTrailer:
+    """An earlier revision's cross-reference stream dictionary: its keys known from the match, its values read
+    by pyHanko's reader (into the same `StreamObject` pyHanko would have built) when first asked for."""
+
+    __slots__ = ("_data", "_ref", "_start", "_stream", "_strict", "_value", "keys")
+
+    def __init__(self, keys: tuple[generic.NameObject, ...], stream: IO[bytes], start: int,
+                 ref: generic.Reference, strict: bool, data: bytes) -> None:
+        self.keys = keys
+        """The dictionary's keys, in the file's order."""
+        self._stream, self._start, self._ref, self._strict, self._data = stream, start, ref, strict, data
+        self._value: generic.StreamObject | None = None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+    def value(self) -> generic.StreamObject:
+        """The dictionary as pyHanko reads it (its decoded data already in place), read once."""
+        if self._value is None:
+            stream = self._stream
+            position = stream.tell()
+            stream.seek(self._start)
+            try:
+                xref.read_object_header(stream, strict=self._strict)
+                value = generic.StreamObject.read_from_stream(stream, self._ref)
+            finally:
+                stream.seek(position)
+            assert isinstance(value, generic.StreamObject)
+            value.container_ref = self._ref
+            value._data = self._data
+            self._value = value
+        return self._value
+
+
+def _keys_of(found: re.Match[bytes]) -> tuple[generic.NameObject, ...]:
+    """The dictionary's keys in the order pyHanko writes them, the optional ones when present."""
+    keys = [_KEYS["/W"], _KEYS["/Type"], _KEYS["/Filter"], _KEYS["/Root"]]
+    if found["info"] is not None:
+        keys.append(_KEYS["/Info"])
+    keys += [_KEYS["/ID"], _KEYS["/Size"]]
+    keys += [_KEYS[key] for key, group in (("/Prev", "prev"), ("/Index", "index")) if found[group] is not None]
+    keys.append(_KEYS["/Length"])
+    return tuple(keys)
+
+
+def _layout(found: re.Match[bytes]) -> tuple[list[int], list[int]] | None:
+    """/W and the /Index subsections (or [0, /Size]) when the subsections increase, as pyHanko requires."""
+    widths = [int(w) for w in found["w"].split()]
+    index = [int(n) for n in found["index"].split()] if found["index"] is not None else [0, int(found["size"])]
+    if len(index) % 2:
+        return None
+    end = 0
+    for start, count in zip(index[::2], index[1::2], strict=True):
+        if start < end:
+            return None
+        end = start + count
+    return widths, index
+
+
+def _decode_context(ref: generic.Reference) -> DecodeContext:
+    """What `StreamObject._decode_context` finds for a stream in `ref`."""
+    handler = ref.get_pdf_handler()
+    if handler is None:
+        return DEFAULT_DECODE_CONTEXT
+    context: DecodeContext = handler.decode_context
+    return context
+
+
+def _decode(encoded: bytes, ref: generic.Reference, expected_size: int) -> bytes:
+    """`StreamObject.read_data` for a /FlateDecode stream without parameters: the same decoder, caps and budget."""
+    context = _decode_context(ref)
+    cap = context.stream_output_cap(len(encoded), purpose=DecodePurpose.XREF_STREAM, expected_size=expected_size)
+    data: bytes = filters.get_generic_decoder("/FlateDecode").decode_bounded(
+        encoded, {}, context.stage_output_cap(cap))
+    context.record_output(len(data))
+    return data
+
+
+def _payload(stream: IO[bytes], head: bytes, payload_start: int, offset: int, length: int) -> bytes | None:
+    """The `length` bytes after `stream\\n` when `\\nendstream` follows them, else None."""
+    needed = length + len(_ENDSTREAM)
+    if len(head) >= offset + needed:
+        chunk = head[offset:offset + needed]
+    else:
+        stream.seek(payload_start)
+        chunk = stream.read(needed)
+    return chunk[:length] if chunk[length:] == _ENDSTREAM and len(chunk) == needed else None
+
+
+def read_xref_stream(builder: xref.XRefBuilder, declared_startxref: int) -> generic.NumberObject | None:
+    """`XRefBuilder._read_xref_stream`: an earlier revision's stream spelt as pyHanko writes it is read from one
+    match with a `LazyTrailer`; the newest section and anything else by pyHanko's code."""
+    if builder.sections:
+        stream = builder.stream
+        start = stream.tell()
+        head = stream.read(_HEAD_BYTES)
+        found = _XREF_SECTION.match(head)
+        layout = _layout(found) if found is not None else None
+        if found is not None and layout is not None:
+            length = int(found["length"])
+            payload = _payload(stream, head, start + found.end(), found.end(), length)
+            if payload is not None:
+                return _read_lazily(builder, declared_startxref, start, found, layout, payload)
+        stream.seek(start)
+    prev: generic.NumberObject | None = _ORIGINAL_READ_XREF_STREAM(builder, declared_startxref)
+    return prev
+
+
+def _read_lazily(builder: xref.XRefBuilder, declared_startxref: int, start: int, found: re.Match[bytes],
+                 layout: tuple[list[int], list[int]], payload: bytes) -> generic.NumberObject | None:
+    widths, index = layout
+    strict = builder.strict
+    ref = generic.Reference(int(found["idnum"]), int(found["generation"]), pdf=builder.handler)
+    count = sum(index[1::2])
+    rows = count * sum(widths)
+    data = _decode(payload, ref, expected_size=count * (sum(widths) + 1))
+    end = start + found.end() + len(payload) + len(_ENDSTREAM)
+    trailer = LazyTrailer(_keys_of(found), builder.stream, start, ref, strict, data)
+    section = XRefSectionData()
+    if len(data) < rows or (strict and len(data) > rows):  # pyHanko's defaults or errors, from its dictionary
+        section.process_entries(xref.parse_xref_stream(trailer.value(), strict=strict), strict=strict)
+    else:
+        speedups.fill_section(section, widths, index, data, strict)
+    meta = xref.XRefSectionMetaInfo(
+        xref_section_type=xref.XRefSectionType.STREAM, size=int(found["size"]),
+        declared_startxref=declared_startxref, start_location=start, end_location=end, stream_ref=ref,
+    )
+    builder.sections.append(xref.XRefSection(meta, section))
+    builder.trailer.add_trailer_revision(trailer)  # type: ignore[arg-type]
+    builder.stream.seek(end)
+    prev = found["prev"]
+    return speedups.number(prev) if prev is not None else None
+
+
+Revision = generic.DictionaryObject | LazyTrailer
+
+
+def _has(revision: Revision, key: object) -> bool:
+    if isinstance(revision, LazyTrailer):
+        return key in revision.keys
+    return dict.__contains__(revision, key)
+
+
+def _raw_get(revision: Revision, key: str, decrypt: generic.EncryptedObjAccess) -> generic.PdfObject:
+    if isinstance(revision, LazyTrailer):
+        if key not in revision.keys:
+            raise KeyError(key)
+        revision = revision.value()
+    found: generic.PdfObject = revision.raw_get(key, decrypt)
+    return found
+
+
+def _item(revision: Revision, key: generic.NameObject) -> generic.PdfObject:
+    """The value as stored (no decryption proxy resolved), as `dict.items` gives it."""
+    stored: generic.PdfObject = dict.__getitem__(
+        revision.value() if isinstance(revision, LazyTrailer) else revision, key)
+    return stored
+
+
+def _keys(revision: Revision) -> Iterable[generic.NameObject]:
+    return revision.keys if isinstance(revision, LazyTrailer) else revision.keys()
+
+
+def trailer_raw_get(
+    trailer: xref.TrailerDictionary, key: str, decrypt: generic.EncryptedObjAccess = _TRANSPARENT,
+    revision: int | None = None,
+) -> generic.PdfObject:
+    """`TrailerDictionary.raw_get`, looking keys up instead of catching a KeyError from every earlier trailer
+    (pyHanko asks for /Encrypt, absent from all of them, at every object it reads)."""
+    revisions: list[Revision] = trailer._trailer_revisions  # type: ignore[assignment]
+    found: generic.PdfObject
+    if revision is None:
+        if dict.__contains__(trailer._new_changes, key):
+            found = trailer._new_changes.raw_get(key, decrypt)
+            return found
+    else:
+        revisions = revisions[len(revisions) - 1 - revision:]
+    if key in trailer.non_trailer_keys:
+        return _raw_get(revisions[0], key, decrypt)
+    for rev in revisions:
+        if _has(rev, key):
+            return _raw_get(rev, key, decrypt)
+    raise KeyError(key)
+
+
+def trailer_flatten(trailer: xref.TrailerDictionary, revision: int | None = None) -> generic.DictionaryObject:
+    """`TrailerDictionary.flatten`: each key where its oldest revision puts it, with its newest value; a lazy
+    trailer is read only for a key no newer revision has."""
+    relevant: list[Revision] = trailer._trailer_revisions  # type: ignore[assignment]
+    if revision is not None:
+        relevant = relevant[-revision - 1:]
+    newest: dict[generic.NameObject, Revision] = {}
+    for rev in reversed(relevant):
+        for key in _keys(rev):
+            newest[key] = rev
+    flat = generic.DictionaryObject({key: _item(rev, key) for key, rev in newest.items()})
+    if revision is None:
+        flat.update(trailer._new_changes)
+    for key in trailer.non_trailer_keys:
+        flat.pop(key, None)
+    return flat
+
+
+def trailer_keys(trailer: xref.TrailerDictionary) -> frozenset[generic.NameObject]:
+    """`TrailerDictionary.keys` without reading lazy trailers."""
+    revisions: list[Revision] = trailer._trailer_revisions  # type: ignore[assignment]
+    keys = set(trailer._new_changes)
+    for rev in revisions:
+        keys.update(_keys(rev))
+    return frozenset(keys)
+
+
+_MISS = object()
+
+
+def _resolve(data: XRefSectionData, idnum: int, generation: int) -> int | ObjStreamRef | object | None:
+    """`XRefSectionData.try_resolve` returning `_MISS` where it raises KeyError."""
+    if generation == 0:
+        in_stream = data.xrefs_in_objstm.get(idnum)
+        if in_stream is not None:
+            return in_stream
+    standard = data.standard_xrefs.get(idnum)
+    if standard is not None:
+        return standard[1] if standard[0] == generation else _MISS
+    freed = data.freed.get(idnum)
+    if freed is not None and generation == freed - 1:
+        return None
+    if data.hybrid is not None:
+        return _resolve(data.hybrid.xref_data, idnum, generation)
+    return _MISS
+
+
+def current_location(cache: xref.XRefCache, ref: generic.Reference) -> int | ObjStreamRef | None:
+    """`XRefCache[ref]`: the newest section that resolves the reference answers, as in pyHanko's walk."""
+    idnum, generation = ref.idnum, ref.generation
+    for section in reversed(cache._xref_sections):
+        found = _resolve(section.xref_data, idnum, generation)
+        if found is not _MISS:
+            return found  # type: ignore[return-value]
+    return None
+
+
+def install() -> None:
+    """Make pyHanko read earlier cross-reference streams lazily and look trailer keys and objects up without
+    exceptions (idempotent)."""
+    xref.XRefBuilder._read_xref_stream = read_xref_stream  # type: ignore[method-assign,assignment]
+    xref.TrailerDictionary.raw_get = trailer_raw_get  # type: ignore[method-assign,assignment]
+    xref.TrailerDictionary.flatten = trailer_flatten  # type: ignore[method-assign,assignment]
+    xref.TrailerDictionary.keys = trailer_keys  # type: ignore[method-assign]
+    xref.XRefCache.__getitem__ = current_location  # type: ignore[method-assign]
+
+
+def originals() -> dict[str, Any]:
+    """pyHanko's own code by name ("read_xref_stream", "trailer_raw_get", "trailer_flatten", "trailer_keys",
+    "current_location"), for the equivalence tests."""
+    return dict(_ORIGINALS)
