@@ -6,15 +6,17 @@ the k-th field of a document opens k-1 such earlier sections, and their objects 
 later signature (and of the garbage collector's work). Signing needs their entries, not their dictionaries.
 
 So a stream spelt exactly as pyHanko writes one (header, dictionary, payload and `endstream` matched by one
-regular expression, in any revision but the newest) is read from that match: its entries are decoded into
-pyHanko's tables as before (the same decoder, limits and bookkeeping), and its dictionary is kept as a
-`LazyTrailer` that knows its keys from the match and has pyHanko's reader parse it when a value is first asked
-for. The trailer's lookups (`raw_get`, `flatten`, `keys`) consult those keys, so asking for a key that no
-revision has (pyHanko asks for /Encrypt at every object) or that a newer revision overrides parses nothing.
+regular expression, in any revision but the newest) is read from that match: its payload is decoded as before
+(the same decoder, limits and budget) and kept as rows (`LazySectionData`: an object is resolved from its row,
+pyHanko's tables are filled when something asks for them), and its dictionary is kept as a `LazyTrailer` that
+knows its keys from the match and has pyHanko's reader parse it when a value is first asked for. The trailer's
+lookups (`raw_get`, `flatten`, `keys`) consult those keys, so asking for a key that no revision has (pyHanko
+asks for /Encrypt at every object) or that a newer revision overrides parses nothing.
 Anything else (classic tables, hybrid files, other spellings, the newest section) is read by pyHanko's code.
 
 Current-state object lookups (`XRefCache[ref]`) walk the sections newest first as pyHanko does, without the
-KeyError pyHanko raises and catches in every section that does not hold the object.
+KeyError pyHanko raises and catches in every section that does not hold the object, and without filling the
+tables of lazy sections.
 
 Every answer is compared with pyHanko's own reader in `tests/signing/pades/test_sections.py`.
 """
@@ -32,6 +34,7 @@ from pyhanko.pdf_utils.xref import ObjStreamRef, XRefSectionData
 from signing.pades import speedups
 
 __all__ = [
+    "LazySectionData",
     "LazyTrailer",
     "current_location",
     "install",
@@ -65,17 +68,18 @@ class LazyTrailer:
     """An earlier revision's cross-reference stream dictionary: its keys known from the match, its values read
     by pyHanko's reader (into the same `StreamObject` pyHanko would have built) when first asked for."""
 
-    __slots__ = ("_data", "_ref", "_start", "_stream", "_strict", "_value", "keys")
+    __slots__ = ("_data", "_ref", "_start", "_stream", "_strict", "_value", "key_set", "keys")
 
     def __init__(self, keys: tuple[generic.NameObject, ...], stream: IO[bytes], start: int,
                  ref: generic.Reference, strict: bool, data: bytes) -> None:
         self.keys = keys
         """The dictionary's keys, in the file's order."""
+        self.key_set = frozenset(keys)
         self._stream, self._start, self._ref, self._strict, self._data = stream, start, ref, strict, data
         self._value: generic.StreamObject | None = None
 
     def __contains__(self, key: object) -> bool:
-        return key in self.keys
+        return key in self.key_set
 
     def value(self) -> generic.StreamObject:
         """The dictionary as pyHanko reads it (its decoded data already in place), read once."""
@@ -93,6 +97,58 @@ class LazyTrailer:
             value._data = self._data
             self._value = value
         return self._value
+
+
+_MISS = object()
+"""What `try_resolve` answers with a KeyError: the section says nothing about that reference."""
+_TABLES = frozenset({"freed", "standard_xrefs", "xrefs_in_objstm", "explicit_refs_in_revision", "obj_streams_used"})
+
+
+class LazySectionData(XRefSectionData):
+    """An earlier cross-reference stream's entries kept as its decoded rows: one object is resolved from its row,
+    and pyHanko's tables are filled only when something asks for them (validation does, signing does not).
+
+    Only for third fields of at most two bytes: no generation can then exceed 65535, the one check (an error in
+    strict mode) that filling the tables makes.
+    """
+
+    def __init__(self, widths: list[int], index: list[int], data: bytes, strict: bool) -> None:
+        # pyHanko's __init__ (the empty tables) runs when the tables are first asked for
+        self.hybrid = None
+        self._rows = (widths, index, data, strict)
+        self._by_object: dict[int, tuple[int, int, int]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _TABLES:
+            raise AttributeError(name)
+        widths, index, data, strict = self._rows
+        XRefSectionData.__init__(self)
+        speedups.fill_section(self, widths, index, data, strict)
+        return getattr(self, name)
+
+    def resolve(self, idnum: int, generation: int) -> object:
+        """What `try_resolve` answers from the tables, `_MISS` where it raises KeyError."""
+        by_object = self._by_object
+        if by_object is None:
+            widths, index, data, _strict = self._rows
+            by_object = self._by_object = speedups.rows_by_object(widths, index, data)
+        row = by_object.get(idnum)
+        if row is None or idnum == 0:
+            return _MISS
+        kind, first, second = row
+        if kind == 1:
+            return first if second == generation else _MISS
+        if kind == 2:
+            return ObjStreamRef(first, second) if generation == 0 else _MISS
+        if kind == 0:
+            return None if generation == second - 1 else _MISS
+        return _MISS
+
+    def try_resolve(self, ref: generic.Reference | generic.IndirectObject) -> int | ObjStreamRef | None:
+        found = self.resolve(ref.idnum, ref.generation)
+        if found is _MISS:
+            raise KeyError(ref)
+        return found  # type: ignore[return-value]
 
 
 def _keys_of(found: re.Match[bytes]) -> tuple[generic.NameObject, ...]:
@@ -179,10 +235,14 @@ def _read_lazily(builder: xref.XRefBuilder, declared_startxref: int, start: int,
     data = _decode(payload, ref, expected_size=count * (sum(widths) + 1))
     end = start + found.end() + len(payload) + len(_ENDSTREAM)
     trailer = LazyTrailer(_keys_of(found), builder.stream, start, ref, strict, data)
-    section = XRefSectionData()
+    section: XRefSectionData
     if len(data) < rows or (strict and len(data) > rows):  # pyHanko's defaults or errors, from its dictionary
+        section = XRefSectionData()
         section.process_entries(xref.parse_xref_stream(trailer.value(), strict=strict), strict=strict)
+    elif widths[2] <= 2:
+        section = LazySectionData(widths, index, data, strict)
     else:
+        section = XRefSectionData()
         speedups.fill_section(section, widths, index, data, strict)
     meta = xref.XRefSectionMetaInfo(
         xref_section_type=xref.XRefSectionType.STREAM, size=int(found["size"]),
@@ -200,13 +260,13 @@ Revision = generic.DictionaryObject | LazyTrailer
 
 def _has(revision: Revision, key: object) -> bool:
     if isinstance(revision, LazyTrailer):
-        return key in revision.keys
+        return key in revision.key_set
     return dict.__contains__(revision, key)
 
 
 def _raw_get(revision: Revision, key: str, decrypt: generic.EncryptedObjAccess) -> generic.PdfObject:
     if isinstance(revision, LazyTrailer):
-        if key not in revision.keys:
+        if key not in revision.key_set:
             raise KeyError(key)
         revision = revision.value()
     found: generic.PdfObject = revision.raw_get(key, decrypt)
@@ -273,11 +333,10 @@ def trailer_keys(trailer: xref.TrailerDictionary) -> frozenset[generic.NameObjec
     return frozenset(keys)
 
 
-_MISS = object()
-
-
-def _resolve(data: XRefSectionData, idnum: int, generation: int) -> int | ObjStreamRef | object | None:
+def _resolve(data: XRefSectionData, idnum: int, generation: int) -> object:
     """`XRefSectionData.try_resolve` returning `_MISS` where it raises KeyError."""
+    if type(data) is LazySectionData:
+        return data.resolve(idnum, generation)
     if generation == 0:
         in_stream = data.xrefs_in_objstm.get(idnum)
         if in_stream is not None:

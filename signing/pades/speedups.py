@@ -20,6 +20,10 @@ of the originals (`tests/signing/pades/test_speedups.py`).
 - integers and hex strings in those dictionaries: without `NumberObject.__new__`, and PDFDocEncoding decoded by
   a table instead of a generator per character (every trailer's /ID);
 
+And one writer: an incremental update's copy of the original file goes to the output in one write (pyHanko copies it
+in 4 KB chunks, and an in-memory output grows by reallocations that copy what it holds again and again: ~10 copies
+of the file).
+
 Earlier revisions' sections are read lazily by `signing.pades.sections`, on top of these.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import io
 import itertools
 import re
 import struct
@@ -34,7 +39,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import IO, Any
 
-from pyhanko.pdf_utils import generic, misc, xref
+from pyhanko.pdf_utils import generic, incremental_writer, misc, xref
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfStreamError, PdfStrictReadError
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefEntry, XRefType
@@ -56,6 +61,8 @@ __all__ = [
     "read_hex_string",
     "read_literal_string_bytes",
     "read_until_class",
+    "rows_by_object",
+    "write_original",
 ]
 
 _ORIGINAL_DICTIONARY = generic.DictionaryObject.read_from_stream
@@ -69,7 +76,9 @@ _ORIGINALS: dict[str, object] = {
     "dictionary": _ORIGINAL_DICTIONARY,
     "xref_stream": xref.parse_xref_stream,
     "process_entries": xref.XRefSectionData.process_entries,
+    "write_original": incremental_writer.IncrementalPdfFileWriter._write_header,
 }
+_ORIGINAL_WRITE_ORIGINAL = incremental_writer.IncrementalPdfFileWriter._write_header
 _ORIGINAL_XREF_STREAM = xref.parse_xref_stream
 _ORIGINAL_PROCESS_ENTRIES = xref.XRefSectionData.process_entries
 _WHITESPACE = b"\x00\t\n\x0c\r "
@@ -233,8 +242,9 @@ _SIMPLE_TOKEN = re.compile(
 _INTEGER_ARRAY = re.compile(rb"((?:" + _WS + rb"*[-+]?\d+(?=[\x00\t\n\x0c\r \]]))*)" + _WS + rb"*\]")
 """The rest of an array made only of integers (after its `[`)."""
 _INTEGER = re.compile(rb"[-+]?\d+")
-_DICTIONARY_CHUNKS = (4096, 1 << 20)
-"""Slices tried in turn; the larger one only when the first ended inside the dictionary (a signature's /Contents)."""
+_DICTIONARY_CHUNKS = (4096, 1 << 16, 1 << 20)
+"""Slices tried in turn; a larger one only when the one before ended inside the dictionary (a signature's /Contents
+is ~20 KB: the middle size keeps it from copying up to a megabyte of the file)."""
 _MAX_DEPTH = 16
 _INDIRECT_PEEK = 20
 """pyHanko tells a reference from a number by a regular expression over the next 20 bytes."""
@@ -521,6 +531,11 @@ class XRefRows:
         return fill_section(section, widths, index, data, strict)
 
 
+def rows_by_object(widths: list[int], index: list[int], data: bytes) -> dict[int, tuple[int, int, int]]:
+    """(type, field 2, field 3) of each object's row in a plain cross-reference stream, by object number."""
+    return dict(zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False))
+
+
 def fill_section(section: xref.XRefSectionData, widths: list[int], index: list[int], data: bytes,
                  strict: bool) -> int:
     """`process_entries` for the rows of a plain cross-reference stream (three widths, increasing subsections,
@@ -566,6 +581,16 @@ def process_entries(section: xref.XRefSectionData, entries: Iterable[XRefEntry],
     return result
 
 
+def write_original(writer: incremental_writer.IncrementalPdfFileWriter, stream: IO[bytes]) -> None:
+    """`IncrementalPdfFileWriter._write_header`: the original file copied to `stream` in one write when it is
+    in memory, pyHanko's chunked copy otherwise; the input's position is kept."""
+    original = writer.input_stream
+    if not isinstance(original, io.BytesIO):
+        _ORIGINAL_WRITE_ORIGINAL(writer, stream)
+        return
+    stream.write(original.getvalue())  # the bytes it was made from, not a copy (a buffer view would copy them)
+
+
 def install() -> None:
     """Make pyHanko's lexer use these readers (idempotent)."""
     generic.read_hex_string_from_stream = read_hex_string
@@ -575,11 +600,12 @@ def install() -> None:
     generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
     xref.parse_xref_stream = parse_xref_stream  # type: ignore[assignment]
     xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign,assignment]
+    incremental_writer.IncrementalPdfFileWriter._write_header = write_original  # type: ignore[method-assign]
 
 
 def originals() -> dict[str, object]:
     """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream",
-    "process_entries"), for the equivalence tests."""
+    "process_entries", "write_original"), for the equivalence tests."""
     return dict(_ORIGINALS)
 
 

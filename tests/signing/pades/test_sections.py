@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import random
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,9 +18,9 @@ from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.pades import sections
+from signing.pades import sections, speedups
 from signing.pades.layout import SignatorySlot, prepare_for_round
-from signing.pades.sections import LazyTrailer, current_location, originals, read_xref_stream
+from signing.pades.sections import LazySectionData, LazyTrailer, current_location, originals, read_xref_stream
 from signing.pades.sign import sign_field
 from signing.pades.timestamps import dev_timestamper
 from tests.signing.pades_io.samples import hybrid_pdf
@@ -182,8 +183,9 @@ def _open(pdf: bytes, strict: bool, limits: DecodeLimits | None = None) -> objec
         reader = PdfFileReader(io.BytesIO(pdf), strict=strict, decode_limits=limits)
     except Exception as error:
         return f"refused: {type(error).__name__}: {error}"
+    locations = _locations(reader)  # first, while lazy sections still resolve from their rows
     return (reader.last_startxref, reader.has_xref_stream, reader.decode_context._remaining_budget,
-            _section_facts(reader), _locations(reader), _trailer_facts(reader),
+            locations, _section_facts(reader), _trailer_facts(reader),
             # and after the trailer has been read in full, the same budget still
             reader.decode_context._remaining_budget)
 
@@ -262,6 +264,9 @@ def test_earlier_signed_revisions_are_read_lazily_and_stay_unread_through_signin
     writer.update_root()
     writer.write(io.BytesIO())
     assert all(t._value is None for t in lazy)
+    sections_ = [s.xref_data for s in reader.xrefs._xref_sections]
+    assert sum(isinstance(data, LazySectionData) for data in sections_) == len(lazy)
+    assert all("standard_xrefs" not in vars(data) for data in sections_ if isinstance(data, LazySectionData))
 
 
 def test_a_lazy_trailer_reads_to_the_stream_object_pyhanko_builds() -> None:
@@ -323,3 +328,33 @@ def test_pyhanko_reads_sections_trailers_and_locations_with_this_code() -> None:
     assert vars(xref.TrailerDictionary)["flatten"] is sections.trailer_flatten
     assert vars(xref.TrailerDictionary)["keys"] is sections.trailer_keys
     assert vars(xref.XRefCache)["__getitem__"] is current_location
+
+
+@pytest.mark.parametrize("widths", [[1, 8, 2], [1, 2, 1], [0, 3, 2], [2, 4, 0]])
+def test_an_object_resolves_from_its_row_as_from_pyhankos_tables(widths: list[int]) -> None:
+    rng = random.Random(sum(widths))
+    index = [0, 3, 5, 4, 20, 2]
+
+    def field(position: int, width: int) -> bytes:
+        if position == 0 and width == 1:
+            return bytes([rng.choice([0, 1, 2, 3])])  # free, in use, compressed, unknown
+        return bytes(rng.randrange(256) for _ in range(width))
+
+    rows = b"".join(field(n, w) for _ in range(sum(index[1::2])) for n, w in enumerate(widths))
+    lazy = LazySectionData(widths, index, rows, strict=False)
+    filled = xref.XRefSectionData()
+    speedups.fill_section(filled, widths, index, rows, strict=False)
+    for idnum, generation in itertools.product(range(24), (0, 1, 2, 255, 256, 65534, 65535)):
+        ref = generic.Reference(idnum, generation)
+        assert _answer_of(lazy.try_resolve, ref) == _answer_of(filled.try_resolve, ref), (idnum, generation)
+    assert "freed" not in vars(lazy)
+    assert (lazy.freed, lazy.standard_xrefs, lazy.xrefs_in_objstm, lazy.explicit_refs_in_revision,
+            lazy.obj_streams_used) == (filled.freed, filled.standard_xrefs, filled.xrefs_in_objstm,
+                                       filled.explicit_refs_in_revision, filled.obj_streams_used)
+
+
+def _answer_of(resolve: Callable[[generic.Reference], object], ref: generic.Reference) -> object:
+    try:
+        return resolve(ref)
+    except KeyError:
+        return "KeyError"

@@ -6,10 +6,12 @@ import io
 import random
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from pyhanko.pdf_utils import generic, misc, xref
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -419,6 +421,7 @@ def test_pyhanko_reads_cross_reference_streams_with_the_fast_code() -> None:
 
     assert vars(xref)["parse_xref_stream"] is parse_xref_stream
     assert vars(xref.XRefSectionData)["process_entries"] is process_entries
+    assert vars(IncrementalPdfFileWriter)["_write_header"] is speedups.write_original
 
 
 def test_random_integer_arrays_read_as_pyhanko_reads_them() -> None:
@@ -430,3 +433,41 @@ def test_random_integer_arrays_read_as_pyhanko_reads_them() -> None:
                         for _ in range(rng.randint(0, 8)))
         data = b"<< /A [" + body + b"] /B 1 >>"
         assert _dictionary(read_dictionary, data) == _dictionary(originals()["dictionary"], data), data  # type: ignore[arg-type]
+
+
+def _updated(stream: IO[bytes]) -> tuple[bytes, bytes, int]:
+    """The copy of the original alone, the whole update, and where the input stood after the copy."""
+    writer = IncrementalPdfFileWriter(stream, strict=False)
+    stream.seek(17)
+    copy = io.BytesIO()
+    writer._write_header(copy)
+    position = stream.tell()
+    writer.root[generic.NameObject("/PodpisantNote")] = generic.TextStringObject("updated")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return copy.getvalue(), out.getvalue(), position
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_an_incremental_update_writes_the_same_bytes_as_with_pyhankos_chunked_copy(
+    in_memory: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed = _signed_pdf()
+    tail = signed.rindex(b"startxref")
+    pdf = signed[:tail] + b"%" + b"x" * 3000 + b"\n" + signed[tail:]  # not a whole number of pyHanko's 4 KB chunks
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+
+    def updated() -> tuple[bytes, bytes, int]:
+        if in_memory:
+            return _updated(io.BytesIO(pdf))
+        with path.open("rb") as stream:
+            return _updated(stream)
+
+    copy, whole, position = updated()
+    monkeypatch.setattr(IncrementalPdfFileWriter, "_write_header", originals()["write_original"])
+    their_copy, their_whole, their_position = updated()
+    assert (copy, position) == (their_copy, their_position) == (pdf, 17)
+    for update in (whole, their_whole):  # the rest differs by the new /ID and dates alone
+        assert update.startswith(pdf) and len(update) - len(pdf) == len(their_whole) - len(pdf) > 0
