@@ -300,10 +300,29 @@ def trailer_raw_get(
         revisions = revisions[len(revisions) - 1 - revision:]
     if key in trailer.non_trailer_keys:
         return _raw_get(revisions[0], key, decrypt)
+    if revision is None:
+        holder = _holders(trailer).get(key)  # type: ignore[call-overload]
+        if holder is None:
+            raise KeyError(key)
+        return _raw_get(revisions[holder], key, decrypt)
     for rev in revisions:
         if _has(rev, key):
             return _raw_get(rev, key, decrypt)
     raise KeyError(key)
+
+
+def _holders(trailer: xref.TrailerDictionary) -> dict[generic.NameObject, int]:
+    """The position (newest first) of the newest revision holding each key, for all the revisions read; the
+    revisions are not changed once read (an update's own changes are kept apart, in `_new_changes`)."""
+    revisions: list[Revision] = trailer._trailer_revisions  # type: ignore[assignment]
+    known: tuple[int, dict[generic.NameObject, int]] | None = vars(trailer).get("_podpisant_holders")
+    if known is None or known[0] != len(revisions):
+        holders: dict[generic.NameObject, int] = {}
+        for position in range(len(revisions) - 1, -1, -1):
+            for key in _keys(revisions[position]):
+                holders[key] = position
+        known = trailer._podpisant_holders = (len(revisions), holders)  # type: ignore[attr-defined]
+    return known[1]
 
 
 def trailer_flatten(trailer: xref.TrailerDictionary, revision: int | None = None) -> generic.DictionaryObject:
@@ -334,9 +353,7 @@ def trailer_keys(trailer: xref.TrailerDictionary) -> frozenset[generic.NameObjec
 
 
 def _resolve(data: XRefSectionData, idnum: int, generation: int) -> object:
-    """`XRefSectionData.try_resolve` returning `_MISS` where it raises KeyError."""
-    if type(data) is LazySectionData:
-        return data.resolve(idnum, generation)
+    """`XRefSectionData.try_resolve` (of a section read by pyHanko) returning `_MISS` where it raises KeyError."""
     if generation == 0:
         in_stream = data.xrefs_in_objstm.get(idnum)
         if in_stream is not None:
@@ -356,7 +373,9 @@ def current_location(cache: xref.XRefCache, ref: generic.Reference) -> int | Obj
     """`XRefCache[ref]`: the newest section that resolves the reference answers, as in pyHanko's walk."""
     idnum, generation = ref.idnum, ref.generation
     for section in reversed(cache._xref_sections):
-        found = _resolve(section.xref_data, idnum, generation)
+        data = section.xref_data
+        found = data.resolve(idnum, generation) if type(data) is LazySectionData else \
+            _resolve(data, idnum, generation)
         if found is not _MISS:
             return found  # type: ignore[return-value]
     return None

@@ -33,6 +33,7 @@ import binascii
 import codecs
 import io
 import itertools
+import operator
 import re
 import struct
 from collections.abc import Iterable, Iterator
@@ -473,19 +474,29 @@ _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "q"}
 """struct codes for the field widths it can read as pyHanko does (eight bytes signed, the others unsigned)."""
 
 
+@lru_cache(maxsize=32)
+def _row_format(*widths: int) -> struct.Struct | None:
+    """The struct reading a row of these widths as pyHanko does, when there is one."""
+    if all(w in _STRUCT_CODES for w in widths):
+        return struct.Struct(">" + "".join(_STRUCT_CODES[w] for w in widths))
+    return None
+
+
 def _rows(data: bytes, widths: list[int], rows: int) -> Iterator[tuple[int, int, int]]:
     """(type, field 2, field 3) of each of the first `rows` rows, pyHanko's defaults for absent fields."""
     w0, w1, w2 = widths
     width = w0 + w1 + w2
-    if all(w in _STRUCT_CODES for w in widths):
-        return struct.iter_unpack(">" + "".join(_STRUCT_CODES[w] for w in widths), data[:rows * width])
+    row_format = _row_format(w0, w1, w2)
+    if row_format is not None:
+        return row_format.iter_unpack(data[:rows * width])
     return ((_field(row, 0, w0, 1), _field(row, w0, w1, 0), _field(row, w0 + w1, w2, 0))
             for row in (data[n * width:(n + 1) * width] for n in range(rows)))
 
 
-def _idnums(index: list[int]) -> Iterator[int]:
-    return itertools.chain.from_iterable(range(start, start + count) for start, count in zip(
-        index[::2], index[1::2], strict=True))
+def _idnums(index: list[int]) -> Iterable[int]:
+    if len(index) == 2:
+        return range(index[0], index[0] + index[1])
+    return itertools.chain.from_iterable(map(range, index[::2], map(operator.add, index[::2], index[1::2])))
 
 
 class XRefRows:
