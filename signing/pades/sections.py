@@ -23,8 +23,10 @@ Every answer is compared with pyHanko's own reader in `tests/signing/pades/test_
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import IO, Any
 
 from pyhanko.pdf_utils import filters, generic, xref
@@ -153,27 +155,35 @@ class LazySectionData(XRefSectionData):
 
 def _keys_of(found: re.Match[bytes]) -> tuple[generic.NameObject, ...]:
     """The dictionary's keys in the order pyHanko writes them, the optional ones when present."""
-    keys = [_KEYS["/W"], _KEYS["/Type"], _KEYS["/Filter"], _KEYS["/Root"]]
-    if found["info"] is not None:
-        keys.append(_KEYS["/Info"])
-    keys += [_KEYS["/ID"], _KEYS["/Size"]]
-    keys += [_KEYS[key] for key, group in (("/Prev", "prev"), ("/Index", "index")) if found[group] is not None]
-    keys.append(_KEYS["/Length"])
-    return tuple(keys)
+    return _key_order(found["info"] is not None, found["prev"] is not None, found["index"] is not None)
+
+
+@lru_cache(maxsize=8)
+def _key_order(info: bool, prev: bool, index: bool) -> tuple[generic.NameObject, ...]:
+    names = ["/W", "/Type", "/Filter", "/Root", *(["/Info"] if info else []), "/ID", "/Size",
+             *(["/Prev"] if prev else []), *(["/Index"] if index else []), "/Length"]
+    return tuple(_KEYS[name] for name in names)
 
 
 def _layout(found: re.Match[bytes]) -> tuple[list[int], list[int]] | None:
     """/W and the /Index subsections (or [0, /Size]) when the subsections increase, as pyHanko requires."""
-    widths = [int(w) for w in found["w"].split()]
-    index = [int(n) for n in found["index"].split()] if found["index"] is not None else [0, int(found["size"])]
+    index_text = found["index"]
+    index = list(map(int, index_text.split())) if index_text is not None else [0, int(found["size"])]
     if len(index) % 2:
         return None
-    end = 0
-    for start, count in zip(index[::2], index[1::2], strict=True):
-        if start < end:
-            return None
-        end = start + count
-    return widths, index
+    starts = index[::2]
+    if any(map(operator.lt, starts[1:], map(operator.add, starts, index[1::2]))):
+        return None  # a subsection starting before the previous one ends
+    return _widths(found["w"]), index
+
+
+@lru_cache(maxsize=16)
+def _widths_cached(text: bytes) -> tuple[int, ...]:
+    return tuple(map(int, text.split()))
+
+
+def _widths(text: bytes) -> list[int]:
+    return list(_widths_cached(text))
 
 
 def _decode_context(ref: generic.Reference) -> DecodeContext:
