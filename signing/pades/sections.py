@@ -128,29 +128,37 @@ class LazySectionData(XRefSectionData):
         speedups.fill_section(self, widths, index, data, strict)
         return getattr(self, name)
 
-    def resolve(self, idnum: int, generation: int) -> object:
-        """What `try_resolve` answers from the tables, `_MISS` where it raises KeyError."""
+    def by_object(self) -> dict[int, tuple[int, int, int]]:
+        """The decoded rows by object number."""
         by_object = self._by_object
         if by_object is None:
             widths, index, data, _strict = self._rows
             by_object = self._by_object = speedups.rows_by_object(widths, index, data)
-        row = by_object.get(idnum)
-        if row is None or idnum == 0:
-            return _MISS
-        kind, first, second = row
-        if kind == 1:
-            return first if second == generation else _MISS
-        if kind == 2:
-            return ObjStreamRef(first, second) if generation == 0 else _MISS
-        if kind == 0:
-            return None if generation == second - 1 else _MISS
-        return _MISS
+        return by_object
+
+    def resolve(self, idnum: int, generation: int) -> object:
+        """What `try_resolve` answers from the tables, `_MISS` where it raises KeyError."""
+        return _resolve_row(self.by_object().get(idnum), idnum, generation)
 
     def try_resolve(self, ref: generic.Reference | generic.IndirectObject) -> int | ObjStreamRef | None:
         found = self.resolve(ref.idnum, ref.generation)
         if found is _MISS:
             raise KeyError(ref)
         return found  # type: ignore[return-value]
+
+
+def _resolve_row(row: tuple[int, int, int] | None, idnum: int, generation: int) -> object:
+    """What a section whose row for `idnum` is `row` answers for the generation (`_MISS`: it says nothing)."""
+    if row is None or idnum == 0:
+        return _MISS
+    kind, first, second = row
+    if kind == 1:
+        return first if second == generation else _MISS
+    if kind == 2:
+        return ObjStreamRef(first, second) if generation == 0 else _MISS
+    if kind == 0:
+        return None if generation == second - 1 else _MISS
+    return _MISS
 
 
 def _keys_of(found: re.Match[bytes]) -> tuple[generic.NameObject, ...]:
@@ -379,13 +387,58 @@ def _resolve(data: XRefSectionData, idnum: int, generation: int) -> object:
     return _MISS
 
 
+class _LazyRun:
+    """Consecutive lazy sections with their rows merged by object number (the newest row of each object): a
+    lookup reads one row instead of asking every section, and walks them only when that row does not answer
+    (another generation)."""
+
+    __slots__ = ("newest_rows", "sections")
+
+    def __init__(self, sections: list[LazySectionData]) -> None:
+        self.sections = sections
+        """Newest first."""
+        self.newest_rows: dict[int, tuple[int, int, int]] = {}
+        for data in reversed(sections):
+            self.newest_rows.update(data.by_object())
+
+    def resolve(self, idnum: int, generation: int) -> object:
+        found = _resolve_row(self.newest_rows.get(idnum), idnum, generation)
+        if found is not _MISS or idnum not in self.newest_rows:
+            return found
+        for data in self.sections:
+            found = data.resolve(idnum, generation)
+            if found is not _MISS:
+                return found
+        return _MISS
+
+
+def _segments(cache: xref.XRefCache) -> list[XRefSectionData | _LazyRun]:
+    """The sections newest first, runs of lazy ones merged; made once per reader (sections do not change)."""
+    segments: list[XRefSectionData | _LazyRun] | None = vars(cache).get("_podpisant_segments")
+    if segments is None:
+        segments = []
+        run: list[LazySectionData] = []
+        for section in reversed(cache._xref_sections):
+            data = section.xref_data
+            if type(data) is LazySectionData:
+                run.append(data)
+                continue
+            if run:
+                segments.append(_LazyRun(run))
+                run = []
+            segments.append(data)
+        if run:
+            segments.append(_LazyRun(run))
+        cache._podpisant_segments = segments  # type: ignore[attr-defined]
+    return segments
+
+
 def current_location(cache: xref.XRefCache, ref: generic.Reference) -> int | ObjStreamRef | None:
     """`XRefCache[ref]`: the newest section that resolves the reference answers, as in pyHanko's walk."""
     idnum, generation = ref.idnum, ref.generation
-    for section in reversed(cache._xref_sections):
-        data = section.xref_data
-        found = data.resolve(idnum, generation) if type(data) is LazySectionData else \
-            _resolve(data, idnum, generation)
+    for segment in _segments(cache):
+        found = segment.resolve(idnum, generation) if type(segment) is _LazyRun else \
+            _resolve(segment, idnum, generation)  # type: ignore[arg-type]
         if found is not _MISS:
             return found  # type: ignore[return-value]
     return None

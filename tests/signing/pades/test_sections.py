@@ -358,3 +358,23 @@ def _answer_of(resolve: Callable[[generic.Reference], object], ref: generic.Refe
         return resolve(ref)
     except KeyError:
         return "KeyError"
+
+
+def test_runs_of_lazy_sections_resolve_as_pyhankos_walk_resolves_them() -> None:
+    """Rows of every type and generation, overriding each other across lazy sections and a plain one between."""
+    rng = random.Random(3)
+
+    def lazy(index: list[int]) -> LazySectionData:
+        rows = b"".join(bytes([rng.choice([0, 1, 1, 2, 5])]) + rng.randrange(40).to_bytes(8, "big")
+                        + rng.choice([0, 0, 1, 2]).to_bytes(2, "big") for _ in range(sum(index[1::2])))
+        return LazySectionData([1, 8, 2], index, rows, strict=False)
+
+    datas = [lazy([0, 12]), lazy([2, 4, 8, 3]), _section_data({3: (1, 31), 4: (0, 41)}, {5: 61}, {6: 2}),
+             lazy([0, 1, 3, 5]), lazy([4, 2, 9, 2]), lazy([1, 3])]
+    meta = xref.XRefSectionMetaInfo(xref.XRefSectionType.STREAM, 12, 0, 0, 0, None)
+    cache_ = xref.XRefCache(None, [xref.XRefSection(meta, data) for data in datas])
+    pyhankos = originals()["current_location"]
+    for idnum, generation in itertools.product(range(13), range(4)):
+        ref = generic.Reference(idnum, generation)
+        assert current_location(cache_, ref) == pyhankos(cache_, ref), (idnum, generation)
+    assert all("standard_xrefs" not in vars(data) for data in datas if isinstance(data, LazySectionData))
