@@ -435,10 +435,10 @@ NOTES = """Where the time goes (cProfile and in-process A/B timings; the figures
   pyHanko's walk 934 ms, the graph 405 ms, a single-signature document 18–19 ms.
 - Noise: the host is shared (2 cores, other sessions' test suites running; load average 1.4-3.8 during
   these runs). Before this round three quick runs gave kth_ratio 1.26, 1.27, 1.38 and a full run 1.31. After
-  it, quick runs gave 1.17-1.37, in-memory phase runs 1.13-1.20, and six consecutive full runs before the
-  one above kth_ratio 1.15 (just above: missed), 1.14 (met), 1.17, 0.97 (busy), 1.15 (met), 1.18 (busy),
-  with sign_vs_floor 3.74, 3.43, 4.00, 3.85, 5.00, 4.14; "busy": the 1st signature took 14.4 and 16.6 ms
-  against 8-10 otherwise. The target is met only some of the time on this
+  it, quick runs gave 1.17-1.37, in-memory phase runs 1.13-1.20, and six full runs (before the merged
+  lookups of lazy sections, the last change) kth_ratio 1.15 (just above: missed), 1.14 (met), 1.17, 0.97
+  (busy), 1.15 (met), 1.18 (busy), with sign_vs_floor 3.74, 3.43, 4.00, 3.85, 5.00, 4.14; "busy": the 1st
+  signature took 14.4 and 16.6 ms against 8-10 otherwise. The target is met only some of the time on this
   host. Medians of interleaved rounds keep ratios steadier than times, but not to +-0.1 under this load.
 """
 """Fixed commentary printed under the figures (kept with the script so a re-run keeps it)."""
