@@ -13,9 +13,10 @@ The round (`signing.rounds`, the web layer) needs only the names below:
 
 from __future__ import annotations
 
-from signing.pades import speedups
+from signing.pades import sections, speedups
 
 speedups.install()
+sections.install()
 
 # ruff: noqa: E402 - the reader speedup is installed before pyHanko parses anything
 from signing.pades.external import ExternalPreparation, finish_external, prepare_external

@@ -2,7 +2,8 @@
 
 The first signature of a document certifies it (DocMDP: form filling and signing allowed); each later one fills
 its own field. The hot path avoids pyHanko's costly defaults: the key is already parsed (`SignerIdentity`), and
-the space for the signature is sized from the certificates instead of by a dry-run signature.
+the space for the signature is sized from the certificates instead of by a dry-run signature; the cyclic garbage
+collector waits until the signature is written (`signing.pades.collector`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from signing.errors import (
     TimestampUnavailable,
 )
 from signing.pades import cms as cms_parts
+from signing.pades.collector import collector_paused
 from signing.pades.identity import SignerIdentity, SigningKey
 from signing.pades.stamp import MOSCOW, stamp_style, stamp_text_params
 from signing.pades.timestamps import GENEROUS_TOKEN_ALLOWANCE, token_allowance
@@ -265,6 +267,14 @@ class _ReservationTooSmall(Exception):
 
 
 def _sign_once(
+    pdf: bytes, field_name: str, identity: SignerIdentity, timestamper: TimeStamper, appearance: Appearance,
+    reserved: int,
+) -> bytes:
+    with collector_paused():
+        return _sign_with_pyhanko(pdf, field_name, identity, timestamper, appearance, reserved)
+
+
+def _sign_with_pyhanko(
     pdf: bytes, field_name: str, identity: SignerIdentity, timestamper: TimeStamper, appearance: Appearance,
     reserved: int,
 ) -> bytes:

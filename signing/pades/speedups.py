@@ -19,30 +19,40 @@ of the originals (`tests/signing/pades/test_speedups.py`).
   regular expression (keys shared, values made as the general parser makes them);
 - integers and hex strings in those dictionaries: without `NumberObject.__new__`, and PDFDocEncoding decoded by
   a table instead of a generator per character (every trailer's /ID);
-- the trailer's keys looked up in each earlier trailer instead of catching a KeyError from each (pyHanko asks
-  for /Encrypt, present in none, at every object it reads).
+
+And one writer: an incremental update's copy of the original file goes to the output in one write (pyHanko copies it
+in 4 KB chunks, and an in-memory output grows by reallocations that copy what it holds again and again: ~10 copies
+of the file).
+
+Earlier revisions' sections are read lazily by `signing.pades.sections`, on top of these.
 """
 
 from __future__ import annotations
 
 import binascii
 import codecs
+import io
 import itertools
+import operator
 import re
 import struct
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import IO, Any
 
-from pyhanko.pdf_utils import generic, misc, xref
+from pyhanko.pdf_utils import generic, incremental_writer, misc, xref
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfStreamError, PdfStrictReadError
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefEntry, XRefType
 
 __all__ = [
+    "XREF_DICTIONARY",
+    "XREF_KEYS",
     "XRefRows",
     "decode_name",
+    "fill_section",
     "install",
+    "number",
     "original_reader",
     "originals",
     "parse_xref_stream",
@@ -52,7 +62,8 @@ __all__ = [
     "read_hex_string",
     "read_literal_string_bytes",
     "read_until_class",
-    "trailer_raw_get",
+    "rows_by_object",
+    "write_original",
 ]
 
 _ORIGINAL_DICTIONARY = generic.DictionaryObject.read_from_stream
@@ -66,11 +77,11 @@ _ORIGINALS: dict[str, object] = {
     "dictionary": _ORIGINAL_DICTIONARY,
     "xref_stream": xref.parse_xref_stream,
     "process_entries": xref.XRefSectionData.process_entries,
-    "trailer_raw_get": xref.TrailerDictionary.raw_get,
+    "write_original": incremental_writer.IncrementalPdfFileWriter._write_header,
 }
+_ORIGINAL_WRITE_ORIGINAL = incremental_writer.IncrementalPdfFileWriter._write_header
 _ORIGINAL_XREF_STREAM = xref.parse_xref_stream
 _ORIGINAL_PROCESS_ENTRIES = xref.XRefSectionData.process_entries
-_TRANSPARENT = generic.EncryptedObjAccess.TRANSPARENT
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _PLAIN_NAME = re.compile(rb"[!-\"$-~]*")
@@ -188,6 +199,12 @@ def read_literal_string_bytes(stream: IO[bytes]) -> bytes:
 
 _NEW_INT = int.__new__
 """`NumberObject(text)` without its Python-level `__new__` (which only converts to int first)."""
+
+
+def number(text: bytes) -> generic.NumberObject:
+    """`NumberObject(int(text))` for decimal digits, without its Python-level `__new__`."""
+    value: generic.NumberObject = _NEW_INT(generic.NumberObject, int(text))
+    return value
 _PDFDOC = generic._pdfDocEncoding
 _PDFDOC_UNDEFINED = re.compile(b"[" + re.escape(bytes(b for b in range(256) if _PDFDOC[b] == "\u0000")) + b"]")
 """Bytes PDFDocEncoding leaves undefined: pyHanko's decoder raises on them and keeps the bytes."""
@@ -226,8 +243,9 @@ _SIMPLE_TOKEN = re.compile(
 _INTEGER_ARRAY = re.compile(rb"((?:" + _WS + rb"*[-+]?\d+(?=[\x00\t\n\x0c\r \]]))*)" + _WS + rb"*\]")
 """The rest of an array made only of integers (after its `[`)."""
 _INTEGER = re.compile(rb"[-+]?\d+")
-_DICTIONARY_CHUNKS = (4096, 1 << 20)
-"""Slices tried in turn; the larger one only when the first ended inside the dictionary (a signature's /Contents)."""
+_DICTIONARY_CHUNKS = (4096, 1 << 16, 1 << 20)
+"""Slices tried in turn; a larger one only when the one before ended inside the dictionary (a signature's /Contents
+is ~20 KB: the middle size keeps it from copying up to a megabyte of the file)."""
 _MAX_DEPTH = 16
 _INDIRECT_PEEK = 20
 """pyHanko tells a reference from a number by a regular expression over the next 20 bytes."""
@@ -334,7 +352,7 @@ def read_dictionary(
     return result
 
 
-_XREF_DICTIONARY = re.compile(
+XREF_DICTIONARY = re.compile(
     rb"<<\n/W \[ (?P<w>\d{1,2} \d{1,2} \d{1,2}) \]\n/Type /XRef\n/Filter /FlateDecode\n"
     rb"/Root (?P<root>[1-9]\d{0,8}) (?P<root_gen>\d{1,5}) R\n"
     rb"(?:/Info (?P<info>[1-9]\d{0,8}) (?P<info_gen>\d{1,5}) R\n)?"
@@ -343,14 +361,14 @@ _XREF_DICTIONARY = re.compile(
 )
 """A cross-reference stream dictionary exactly as pyHanko writes it (keys in its order, one per line); any other
 spelling goes through the general parser. References stay short of pyHanko's 20-byte peek and never name 0."""
-_XREF_KEYS = {key: generic.NameObject(key) for key in (
+XREF_KEYS = {key: generic.NameObject(key) for key in (
     "/W", "/Type", "/Filter", "/Root", "/Info", "/ID", "/Size", "/Prev", "/Index", "/Length")}
 
 
 def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.PdfObject] | None:
     """The entries of a pyHanko-written cross-reference stream dictionary, built as the general parser builds
     them (same objects, order and containers) from one match; None for anything else."""
-    found = _XREF_DICTIONARY.match(parser.data)
+    found = XREF_DICTIONARY.match(parser.data)
     if found is None:
         return None
     container, handler = parser.container_ref, parser.handler
@@ -378,7 +396,7 @@ def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.
         result.container_ref = container
         return result
 
-    keys = _XREF_KEYS
+    keys = XREF_KEYS
     entries: dict[generic.NameObject, generic.PdfObject] = {
         keys["/W"]: array([_NEW_INT(generic.NumberObject, int(w)) for w in found["w"].split()]),
         keys["/Type"]: name("/XRef"),
@@ -456,19 +474,29 @@ _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "q"}
 """struct codes for the field widths it can read as pyHanko does (eight bytes signed, the others unsigned)."""
 
 
+@lru_cache(maxsize=32)
+def _row_format(*widths: int) -> struct.Struct | None:
+    """The struct reading a row of these widths as pyHanko does, when there is one."""
+    if all(w in _STRUCT_CODES for w in widths):
+        return struct.Struct(">" + "".join(_STRUCT_CODES[w] for w in widths))
+    return None
+
+
 def _rows(data: bytes, widths: list[int], rows: int) -> Iterator[tuple[int, int, int]]:
     """(type, field 2, field 3) of each of the first `rows` rows, pyHanko's defaults for absent fields."""
     w0, w1, w2 = widths
     width = w0 + w1 + w2
-    if all(w in _STRUCT_CODES for w in widths):
-        return struct.iter_unpack(">" + "".join(_STRUCT_CODES[w] for w in widths), data[:rows * width])
+    row_format = _row_format(w0, w1, w2)
+    if row_format is not None:
+        return row_format.iter_unpack(data[:rows * width])
     return ((_field(row, 0, w0, 1), _field(row, w0, w1, 0), _field(row, w0 + w1, w2, 0))
             for row in (data[n * width:(n + 1) * width] for n in range(rows)))
 
 
-def _idnums(index: list[int]) -> Iterator[int]:
-    return itertools.chain.from_iterable(range(start, start + count) for start, count in zip(
-        index[::2], index[1::2], strict=True))
+def _idnums(index: list[int]) -> Iterable[int]:
+    if len(index) == 2:
+        return range(index[0], index[0] + index[1])
+    return itertools.chain.from_iterable(map(range, index[::2], map(operator.add, index[::2], index[1::2])))
 
 
 class XRefRows:
@@ -511,30 +539,42 @@ class XRefRows:
         if plain is None:
             return None
         widths, index, data = plain
-        standard, in_streams, freed = section.standard_xrefs, section.xrefs_in_objstm, section.freed
-        explicit, streams_used = section.explicit_refs_in_revision, section.obj_streams_used
-        highest = 0
-        for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
-            if kind not in (0, 1, 2):
-                continue
-            highest = max(idnum, highest)
-            if kind != 2 and second > 0xFFFF:
-                if strict:
-                    raise PdfStrictReadError(f"Illegal generation {second} for object ID {idnum}.")
-                continue
-            if idnum == 0:
-                continue
-            if kind == 1:
-                standard[idnum] = (second, first)
-                explicit.add((idnum, second))
-            elif kind == 2:
-                in_streams[idnum] = ObjStreamRef(first, second)
-                streams_used.add(first)
-                explicit.add((idnum, 0))
-            else:
-                freed[idnum] = second
-                explicit.add((idnum, second - 1))
-        return highest
+        return fill_section(section, widths, index, data, strict)
+
+
+def rows_by_object(widths: list[int], index: list[int], data: bytes) -> dict[int, tuple[int, int, int]]:
+    """(type, field 2, field 3) of each object's row in a plain cross-reference stream, by object number."""
+    return dict(zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False))
+
+
+def fill_section(section: xref.XRefSectionData, widths: list[int], index: list[int], data: bytes,
+                 strict: bool) -> int:
+    """`process_entries` for the rows of a plain cross-reference stream (three widths, increasing subsections,
+    at least the expected data): the tables filled straight from the rows, the highest object number returned."""
+    standard, in_streams, freed = section.standard_xrefs, section.xrefs_in_objstm, section.freed
+    explicit, streams_used = section.explicit_refs_in_revision, section.obj_streams_used
+    highest = 0
+    for idnum, (kind, first, second) in zip(_idnums(index), _rows(data, widths, sum(index[1::2])), strict=False):
+        if kind not in (0, 1, 2):
+            continue
+        highest = max(idnum, highest)
+        if kind != 2 and second > 0xFFFF:
+            if strict:
+                raise PdfStrictReadError(f"Illegal generation {second} for object ID {idnum}.")
+            continue
+        if idnum == 0:
+            continue
+        if kind == 1:
+            standard[idnum] = (second, first)
+            explicit.add((idnum, second))
+        elif kind == 2:
+            in_streams[idnum] = ObjStreamRef(first, second)
+            streams_used.add(first)
+            explicit.add((idnum, 0))
+        else:
+            freed[idnum] = second
+            explicit.add((idnum, second - 1))
+    return highest
 
 
 def parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> XRefRows:
@@ -552,28 +592,14 @@ def process_entries(section: xref.XRefSectionData, entries: Iterable[XRefEntry],
     return result
 
 
-def trailer_raw_get(
-    trailer: xref.TrailerDictionary, key: str, decrypt: generic.EncryptedObjAccess = _TRANSPARENT,
-    revision: int | None = None,
-) -> generic.PdfObject:
-    """`TrailerDictionary.raw_get` looking keys up instead of catching a KeyError from every earlier trailer
-    (pyHanko asks for /Encrypt, absent from all of them, at every object it reads)."""
-    revisions: list[generic.DictionaryObject] = trailer._trailer_revisions
-    found: generic.PdfObject
-    if revision is None:
-        if dict.__contains__(trailer._new_changes, key):
-            found = trailer._new_changes.raw_get(key, decrypt)
-            return found
-    else:
-        revisions = revisions[len(revisions) - 1 - revision:]
-    if key in trailer.non_trailer_keys:
-        found = revisions[0].raw_get(key, decrypt)
-        return found
-    for rev in revisions:
-        if dict.__contains__(rev, key):
-            found = rev.raw_get(key, decrypt)
-            return found
-    raise KeyError(key)
+def write_original(writer: incremental_writer.IncrementalPdfFileWriter, stream: IO[bytes]) -> None:
+    """`IncrementalPdfFileWriter._write_header`: the original file copied to `stream` in one write when it is
+    in memory, pyHanko's chunked copy otherwise; the input's position is kept."""
+    original = writer.input_stream
+    if not isinstance(original, io.BytesIO):
+        _ORIGINAL_WRITE_ORIGINAL(writer, stream)
+        return
+    stream.write(original.getvalue())  # the bytes it was made from, not a copy (a buffer view would copy them)
 
 
 def install() -> None:
@@ -585,12 +611,12 @@ def install() -> None:
     generic.DictionaryObject.read_from_stream = staticmethod(read_dictionary)  # type: ignore[method-assign]
     xref.parse_xref_stream = parse_xref_stream  # type: ignore[assignment]
     xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign,assignment]
-    xref.TrailerDictionary.raw_get = trailer_raw_get  # type: ignore[method-assign,assignment]
+    incremental_writer.IncrementalPdfFileWriter._write_header = write_original  # type: ignore[method-assign]
 
 
 def originals() -> dict[str, object]:
     """pyHanko's own readers by kind ("hex", "until_class", "name", "literal", "dictionary", "xref_stream",
-    "process_entries", "trailer_raw_get"), for the equivalence tests."""
+    "process_entries", "write_original"), for the equivalence tests."""
     return dict(_ORIGINALS)
 
 

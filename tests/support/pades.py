@@ -82,3 +82,22 @@ def with_fields(pdf: bytes, names: list[str]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def object_shape(value: object, reader: object = None) -> object:
+    """A read PDF object down to its leaves: types, values, containers, and where references point (to which
+    handler, or whether to `reader` when it is given)."""
+    if isinstance(value, generic.IndirectObject):
+        handler = value.get_pdf_handler()
+        leaf: object = (value.idnum, value.generation, id(handler) if reader is None else handler is reader)
+    elif isinstance(value, dict):
+        leaf = [(object_shape(k, reader), object_shape(v, reader)) for k, v in value.items()]
+    elif isinstance(value, list):
+        leaf = [object_shape(v, reader) for v in value]
+    else:
+        leaf = value
+    ref = getattr(value, "container_ref", None)
+    if reader is not None and ref is not None:
+        ref = type(ref).__name__, getattr(ref, "idnum", None), getattr(ref, "generation", None), \
+            ref.get_pdf_handler() is reader
+    return type(value).__name__, getattr(value, "autodetected_encoding", None), leaf, ref
