@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +43,7 @@ FONT_RESOURCE_NAME = "PodpisantSans"
 FALLBACK_CHARACTER = "?"
 """Drawn in place of a character the font lacks, so the gap is visible and text extraction still sees it."""
 UNITS_PER_EM = 1000
+FLATE = pdf_name("/FlateDecode")
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,9 @@ def embed_font(writer: BasePdfFileWriter) -> generic.IndirectObject:
     """Write the complete font (Type0 → CIDFontType2 → descriptor → FontFile2, ToUnicode) and return its reference."""
     metrics = font_metrics()
     program = generic.StreamObject(
-        {pdf_name("/Length1"): generic.NumberObject(len(metrics.program))}, stream_data=metrics.program
+        {pdf_name("/Length1"): generic.NumberObject(len(metrics.program)), pdf_name("/Filter"): FLATE},
+        encoded_data=_compressed_program(),
     )
-    program.compress()
     descriptor = generic.DictionaryObject({
         pdf_name("/Type"): pdf_name("/FontDescriptor"),
         pdf_name("/FontName"): pdf_name(f"/{FONT_RESOURCE_NAME}"),
@@ -191,12 +193,25 @@ def embed_font(writer: BasePdfFileWriter) -> generic.IndirectObject:
         pdf_name("/BaseFont"): pdf_name(f"/{FONT_RESOURCE_NAME}"),
         pdf_name("/Encoding"): pdf_name("/Identity-H"),
         pdf_name("/DescendantFonts"): generic.ArrayObject([writer.add_object(cid_font)]),
-        pdf_name("/ToUnicode"): writer.add_object(_to_unicode_cmap(metrics)),
+        pdf_name("/ToUnicode"): writer.add_object(generic.StreamObject(
+            {pdf_name("/Filter"): FLATE}, encoded_data=_compressed_to_unicode_cmap())),
     })
     return writer.add_object(type0)
 
 
-def _to_unicode_cmap(metrics: FontMetrics) -> generic.StreamObject:
+@cache
+def _compressed_program() -> bytes:
+    """The font program, Flate-compressed once per process (the same bytes go into every prepared document)."""
+    return zlib.compress(font_metrics().program)
+
+
+@cache
+def _compressed_to_unicode_cmap() -> bytes:
+    """The ToUnicode CMap, built and compressed once per process."""
+    return zlib.compress(_to_unicode_cmap(font_metrics()))
+
+
+def _to_unicode_cmap(metrics: FontMetrics) -> bytes:
     pairs = [f"<{gid:04x}> <{cp:04x}>" for gid, cp in sorted(metrics.to_unicode().items())]
     blocks = [pairs[i : i + 100] for i in range(0, len(pairs), 100)]
     body = "\n".join(f"{len(b)} beginbfchar\n" + "\n".join(b) + "\nendbfchar" for b in blocks)
@@ -207,9 +222,7 @@ def _to_unicode_cmap(metrics: FontMetrics) -> generic.StreamObject:
         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
         f"{body}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
     )
-    stream = generic.StreamObject(stream_data=cmap.encode("ascii"))
-    stream.compress()
-    return stream
+    return cmap.encode("ascii")
 
 
 def find_form_font(writer: BasePdfFileWriter) -> generic.IndirectObject | None:
