@@ -13,10 +13,11 @@ The round (`signing.rounds`, the web layer) needs only the names below:
 
 from __future__ import annotations
 
-from signing.pades import sections, speedups
+from signing.pades import sections, speedups, xmp
 
 speedups.install()
 sections.install()
+xmp.install()
 
 # ruff: noqa: E402 - the reader speedup is installed before pyHanko parses anything
 from signing.pades.external import ExternalPreparation, finish_external, prepare_external

@@ -49,6 +49,7 @@ from signing.errors import (
     TimestampUnavailable,
 )
 from signing.pades import cms as cms_parts
+from signing.pades.certification import UNREAD, docmdp_permission
 from signing.pades.collector import collector_paused
 from signing.pades.identity import SignerIdentity, SigningKey
 from signing.pades.stamp import MOSCOW, stamp_style, stamp_text_params
@@ -256,6 +257,21 @@ def sign_field(
             raise SigningFailed(f"could not sign field {field_name!r}: {again}") from again
 
 
+class _PdfSigner(signers.PdfSigner):
+    """pyHanko's signer, reading the certifying signature's permission without parsing its dictionary when the
+    dictionary is spelt as ours are (`signing.pades.certification`); the rest is pyHanko's."""
+
+    def _enforce_certification_constraints(self, reader: PdfFileReader) -> None:
+        if self.signature_meta.certify:
+            super()._enforce_certification_constraints(reader)
+            return
+        permission = docmdp_permission(reader)
+        if permission is UNREAD:
+            super()._enforce_certification_constraints(reader)
+        elif permission is MDPPerm.NO_CHANGES:
+            raise SigningError("Author signature forbids all changes")  # pyHanko's refusal, word for word
+
+
 class _ReservationTooSmall(Exception):
     """The signature container did not fit the space reserved for it in the file."""
 
@@ -280,7 +296,7 @@ def _sign_with_pyhanko(
 ) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signature_meta(field_states(writer.prev), field_name, identity.certificate)
-    pdf_signer = signers.PdfSigner(meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style)
+    pdf_signer = _PdfSigner(meta, KeySigner(identity), timestamper=timestamper, stamp_style=appearance.style)
     output = io.BytesIO()
     step = pdf_signer.async_sign_pdf(
         writer, existing_fields_only=True, bytes_reserved=reserved,

@@ -417,6 +417,16 @@ def _xref_dictionary(parser: _SimpleParser) -> dict[generic.NameObject, generic.
     return entries
 
 
+def _metadata_stream_class() -> type[generic.StreamObject]:
+    """pyHanko's XMP stream class, imported when first needed as pyHanko's reader does (the import registers XML
+    namespaces globally; without the XML library pyHanko builds a plain stream)."""
+    try:
+        from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
+    except ImportError:  # pragma: no cover - lxml is a dependency of the XMP writer every signature uses
+        return generic.StreamObject
+    return MetadataStream
+
+
 def _simple_dictionary(
     stream: IO[bytes], start: int, parser: _SimpleParser, as_metadata_stream: bool
 ) -> generic.DictionaryObject | None:
@@ -433,8 +443,8 @@ def _simple_dictionary(
     payload = generic._maybe_read_stream_payload(stream, entries, parser.handler)
     if payload is None:
         return generic.DictionaryObject(entries)
-    if as_metadata_stream:
-        return None
+    if as_metadata_stream:  # the class pyHanko's reader builds for an XMP stream (the catalog's /Metadata)
+        return _metadata_stream_class()(entries, encoded_data=payload)
     return generic.StreamObject(entries, encoded_data=payload)
 
 

@@ -471,3 +471,45 @@ def test_an_incremental_update_writes_the_same_bytes_as_with_pyhankos_chunked_co
     assert (copy, position) == (their_copy, their_position) == (pdf, 17)
     for update in (whole, their_whole):  # the rest differs by the new /ID and dates alone
         assert update.startswith(pdf) and len(update) - len(pdf) == len(their_whole) - len(pdf) > 0
+
+
+METADATA_SAMPLES = [
+    b"<<\n/Type /Metadata\n/Subtype /XML\n/Length 5\n>>\nstream\n<x/>\n\nendstream",
+    b"<< /Length 3 >>stream\r\nabc\r\nendstream",  # pyHanko's class sets /Type and /Subtype itself
+    b"<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length 4 >>\nstream\nxxxx\nendstream",
+    b"<< /Type /Metadata /Subtype /XML >>",  # no payload: a plain dictionary
+    b"<< /Type /Metadata /Length 99 >>\nstream\nshort\nendstream",
+]
+
+
+@pytest.mark.parametrize("data", METADATA_SAMPLES)
+def test_metadata_streams_read_as_pyhanko_reads_them(data: bytes) -> None:
+    def reader(fast: bool) -> Callable[..., Any]:
+        read = read_dictionary if fast else originals()["dictionary"]
+        return lambda stream, container: read(stream, container, as_metadata_stream=True)  # type: ignore[operator]
+
+    assert _dictionary(reader(True), data) == _dictionary(reader(False), data)
+
+
+def test_a_signed_documents_xmp_reads_as_with_pyhankos_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf = _signed_pdf()
+
+    def xmp() -> tuple[str, bytes, object]:
+        stream = PdfFileReader(io.BytesIO(pdf), strict=False).root["/Metadata"]
+        return type(stream).__name__, stream.data, stream.xmp
+
+    fast = xmp()
+    monkeypatch.setattr(generic.DictionaryObject, "read_from_stream", staticmethod(originals()["dictionary"]))  # type: ignore[arg-type]
+    assert fast == xmp()
+    assert fast[0] == "MetadataStream" and b"pyHanko" in fast[1]
+
+
+def test_an_xmp_stream_as_pyhanko_writes_it_never_reaches_its_slow_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("fell back to pyHanko's reader")
+
+    monkeypatch.setattr(speedups, "_ORIGINAL_DICTIONARY", refuse)
+    container = generic.Reference(7, 0, _container_document())
+    value = read_dictionary(io.BytesIO(METADATA_SAMPLES[0]), container, as_metadata_stream=True)
+    assert type(value).__name__ == "MetadataStream"
+    assert isinstance(value, generic.StreamObject) and value.data == b"<x/>\n"
