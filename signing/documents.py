@@ -48,6 +48,7 @@ from signing.models import (
     search_key,
 )
 from signing.pades import PdfLimits, inspect_pdf
+from signing.serialise import hold_new
 
 __all__ = [
     "ATTACHMENT_MAX_BYTES",
@@ -251,7 +252,10 @@ def _lock_series(session: Session, kind: str, seller_inn: str, buyer_inn: str) -
     row lock; a concurrent request for the same series waits here until this transaction ends."""
     values = {"kind": kind, "seller_inn": seller_inn, "buyer_inn": buyer_inn}
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(DocumentSeries).values(values).on_conflict_do_nothing())
+    created = session.scalar(insert(DocumentSeries).values(values).on_conflict_do_nothing()
+                             .returning(DocumentSeries.id))
+    if created is not None:  # inserted by this transaction: nobody else sees it before the commit
+        return
     session.execute(
         select(DocumentSeries.id)
         .where(DocumentSeries.kind == kind, DocumentSeries.seller_inn == seller_inn,
@@ -281,9 +285,11 @@ def _store_new(
     sha = _sha256(pdf)
     session.add(document)
     session.flush()
-    session.add(Revision(document_id=document.id, seq=1, source_pdf=pdf, source_sha256=sha, created_at=now))
+    revision = Revision(document_id=document.id, seq=1, source_pdf=pdf, source_sha256=sha, created_at=now)
+    session.add(revision)
+    hold_new(session, document, revision)
     history.append(session, document, "created", actor=initiator.email, actor_user_id=initiator.id, now=now, ip=ip,
-                   revision_sha256=sha, details=details)
+                   revision_sha256=sha, details=details, new_document=True)
     return document
 
 

@@ -96,14 +96,17 @@ def append(
     ip: str | None,
     revision_sha256: str | None,
     details: Mapping[str, object] | None = None,
+    new_document: bool = False,
 ) -> HistoryEntry:
-    """Add the next entry to `document`'s history (flushed, not committed: the caller's transaction owns it)."""
+    """Add the next entry to `document`'s history (flushed, not committed: the caller's transaction owns it).
+    `new_document`: the document was inserted by this transaction, so its history is empty and nobody else can
+    append to it before the commit (no lock, no read)."""
     if event not in EVENTS:
         raise ValueError(f"unknown history event {event!r}")
     if document.id is None:
         session.flush()
-    tail = _tail(session, document.id)
-    if tail is not None:
+    tail = None if new_document else _tail(session, document.id)
+    if tail is not None or new_document:
         entry = _entry(document, tail, event, actor, actor_user_id, now, ip, revision_sha256, details)
         session.add(entry)
         return _appended(session, document, entry)

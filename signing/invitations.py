@@ -35,7 +35,6 @@ def issue(session: Session, signatory: Signatory, *, revision_seq: int, expires_
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(Invitation(signatory_id=signatory.id, revision_seq=revision_seq, token_hash=token_hash(token),
                            created_at=now, expires_at=expires_at))
-    session.flush()
     return token
 
 

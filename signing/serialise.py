@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from signing.models import Document, Revision, Signatory
 
-__all__ = ["SQLITE_LOCK_ATTEMPTS", "DocumentMissing", "current_revision", "lock_document", "signatories"]
+__all__ = [
+    "SQLITE_LOCK_ATTEMPTS", "DocumentMissing", "current_revision", "hold_new", "lock_document", "signatories",
+]
 
 _LOCKED = "podpisant.locked_documents"
 """session.info key: {document id: the root transaction that holds its lock}."""
@@ -49,7 +51,12 @@ def _take_sqlite_write_lock(session: Session, document_id: int) -> None:
 
 
 def lock_document(session: Session, document_id: int) -> Document:
-    """Lock the document for the rest of the caller's transaction and return it as it now stands."""
+    """Lock the document for the rest of the caller's transaction and return it as it now stands (a document this
+    transaction holds already is returned as it is in the session: nobody else can have changed it)."""
+    if _holds_lock(session, document_id):
+        held = session.get(Document, document_id)
+        if held is not None:
+            return held
     query = select(Document).where(Document.id == document_id)
     if _is_sqlite(session):
         _take_sqlite_write_lock(session, document_id)
@@ -60,6 +67,15 @@ def lock_document(session: Session, document_id: int) -> Document:
         raise DocumentMissing(document_id)
     session.info.setdefault(_LOCKED, {})[document_id] = session.get_transaction()
     return document
+
+
+def hold_new(session: Session, document: Document, revision: Revision) -> None:
+    """`document` and its first `revision` were inserted by this transaction (flushed): no other transaction can
+    see, let alone change, them before it commits, so it holds them as if it had locked them, and
+    `lock_document` and `current_revision` need not read them again."""
+    transaction = session.get_transaction()
+    session.info.setdefault(_LOCKED, {})[document.id] = transaction
+    session.info.setdefault(_REVISIONS, {})[document.id] = (transaction, revision)
 
 
 def signatories(session: Session, document_id: int) -> list[Signatory]:

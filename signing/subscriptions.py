@@ -60,6 +60,7 @@ __all__ = [
     "pause",
     "renew",
     "renew_due",
+    "renew_each",
     "resume",
 ]
 
@@ -301,13 +302,22 @@ def renew_due(session_factory: sessionmaker[Session], *, now: datetime, settings
     `last_error`) does not hold up the others."""
     with session_factory() as session:
         ids = due_subscription_ids(session, today=_today(now, settings))
-    issued = 0
-    for subscription_id in ids:
+    issued, _failed = renew_each(session_factory, ids, now=now, settings=settings)
+    return issued
+
+
+def renew_each(session_factory: sessionmaker[Session], subscription_ids: Sequence[int], *, now: datetime,
+               settings: Settings) -> tuple[int, list[int]]:
+    """`renew` each subscription in turn: the documents issued, and the subscriptions that failed (each one's
+    reason kept in its `last_error`; the others are not held up)."""
+    issued, failed = 0, []
+    for subscription_id in subscription_ids:
         try:
             issued += renew(session_factory, subscription_id, now=now, settings=settings)
-        except Exception:  # recorded on the subscription by `renew`; the next tick or "retry now" tries again
+        except Exception:  # recorded on the subscription by `renew`; a retry, the next tick or "retry now" goes on
             log.warning("renewal of subscription %s failed", subscription_id, exc_info=True)
-    return issued
+            failed.append(subscription_id)
+    return issued, failed
 
 
 def _today(now: datetime, settings: Settings) -> date:
@@ -325,34 +335,36 @@ def renew(session_factory: sessionmaker[Session], subscription_id: int, *, now: 
             raise SubscriptionNotFound(str(subscription_id))
         due = [(period, issue_date(subscription, period))
                for period in due_periods(subscription, today=_today(now, settings))]
-    issued = 0
-    for period, day in due:
-        try:
-            issued += _issue(session_factory, subscription_id, period, day, now=now, settings=settings)
-        except Exception as error:
-            _record_failure(session_factory, subscription_id, period, error, now=now, settings=settings)
-            raise
+        session.rollback()  # the reading transaction ends; each period gets its own
+        issued = 0
+        for period, day in due:
+            try:
+                issued += _issue(session, subscription_id, period, day, now=now, settings=settings)
+            except Exception as error:
+                session.rollback()
+                _record_failure(session_factory, subscription_id, period, error, now=now, settings=settings)
+                raise
     return issued
 
 
-def _issue(factory: sessionmaker[Session], subscription_id: int, period: Period, day: date, *, now: datetime,
+def _issue(session: Session, subscription_id: int, period: Period, day: date, *, now: datetime,
            settings: Settings) -> int:
     """1 when this transaction issued `period`, 0 when another run had (the unique row) or it overlaps a document
-    made by hand (the row then records the skip)."""
-    with factory() as session:
-        try:
-            row = SubscriptionPeriod(subscription_id=subscription_id, period_start=period.start,
-                                     period_end=period.end, issue_date=day, created_at=now)
-            session.add(row)
-            session.flush()
-        except IntegrityError:
+    made by hand (the row then records the skip). Commits, or leaves the session rolled back."""
+    try:
+        row = SubscriptionPeriod(subscription_id=subscription_id, period_start=period.start,
+                                 period_end=period.end, issue_date=day, created_at=now)
+        session.add(row)
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if _handled(session, subscription_id, period):
             session.rollback()
-            if _handled(session, subscription_id, period):
-                return 0
-            raise
-        issued = _fill(session, row, period, now=now, settings=settings)
-        session.commit()
-        return issued
+            return 0
+        raise
+    issued = _fill(session, row, period, now=now, settings=settings)
+    session.commit()
+    return issued
 
 
 def _handled(session: Session, subscription_id: int, period: Period) -> bool:

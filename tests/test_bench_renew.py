@@ -28,6 +28,6 @@ def test_the_benchmark_renews_every_subscription_once_and_ends_with_a_parsable_r
     (outcome,) = outcomes
     assert (outcome.duplicates, outcome.gaps, outcome.failed_jobs) == (0, 0, 0)
     assert outcome.documents == 6 and outcome.notices == 6 + 2  # the baseline's two renewals notify too
-    assert outcome.job_seconds["renew_subscription"][0] == 6
+    assert outcome.job_seconds["renew_subscriptions"][0] == 1  # six subscriptions: one batch
     last = report(outcomes, TINY, "sqlite").rstrip("\n").splitlines()[-1]
     assert RESULT.fullmatch(last), last

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from redis import Redis
+from rq import Queue
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from time_machine import TimeMachineFixture
@@ -38,7 +39,7 @@ from signing.pades import verify
 from signing.subscriptions import SubscriptionTerms
 from signing.trust_services import ca_for
 from tests.signing.document_fixtures import drafted, person
-from tests.signing.drafting.examples import form
+from tests.signing.drafting.examples import company, form
 from tests.signing.round_fixtures import job_environment_fixture, run_jobs  # noqa: F401 - fixture `job_environment`
 
 
@@ -83,6 +84,16 @@ def periods_of(factory: sessionmaker[Session], subscription_id: int) -> list[Sub
         query = (select(SubscriptionPeriod).where(SubscriptionPeriod.subscription_id == subscription_id)
                  .order_by(SubscriptionPeriod.period_start))
         return list(session.scalars(query))
+
+
+def subscribe_with(factory: sessionmaker[Session], initiator_id: int, *, buyer: int, **terms: Any) -> int:
+    """A subscription to the example act with the `buyer`-th of many counterparties (their periods never overlap)."""
+    return subscribe(factory, initiator_id, data=form(DocumentKind.ACT, buyer=company(buyer)), **terms)
+
+
+def periods_of_all(factory: sessionmaker[Session]) -> list[SubscriptionPeriod]:
+    with factory() as session:
+        return list(session.scalars(select(SubscriptionPeriod).order_by(SubscriptionPeriod.id)))
 
 
 def change(factory: sessionmaker[Session], subscription_id: int, action: Any, day: date) -> None:
@@ -287,11 +298,55 @@ def test_the_daily_tick_enqueues_renewals_that_issue_each_due_period_once_even_w
     subscription_id = subscribe(factory, initiator_id, first_month=date(2026, 9, 1))
     time_machine.move_to(at(date(2026, 12, 10)), tick=False)
     assert [jobs.enqueue_renewals(), jobs.enqueue_renewals()] == [1, 1]
-    assert [job for job in run_jobs(redis) if "renew" in job] == ["signing.jobs.renew_subscription"] * 2
+    assert [job for job in run_jobs(redis) if "renew" in job] == ["signing.jobs.renew_subscriptions"] * 2
     assert [row.period_start for row in periods_of(factory, subscription_id)] == [
         date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
     assert len(issued(factory)) == 3
     assert jobs.enqueue_renewals() == 0
+
+
+def test_the_daily_tick_puts_the_due_subscriptions_in_batches_and_each_is_renewed_once(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jobs, "RENEWAL_BATCH", 2)
+    due = [subscribe_with(factory, initiator_id, buyer=i) for i in range(5)]
+    subscribe_with(factory, initiator_id, buyer=9, first_month=date(2026, 12, 1))  # not due yet
+    time_machine.move_to(at(date(2026, 12, 10)), tick=False)
+    assert jobs.enqueue_renewals() == 5
+    queued = Queue("default", connection=redis).get_jobs()
+    assert [job.args for job in queued] == [([due[0], due[1]],), ([due[2], due[3]],), ([due[4]],)]
+    assert all(job.retries_left == jobs.RENEWAL_RETRY.max for job in queued)
+    assert [job for job in run_jobs(redis) if "renew" in job] == ["signing.jobs.renew_subscriptions"] * 3
+    assert sorted(row.subscription_id for row in periods_of_all(factory)) == due
+    assert len(issued(factory)) == 5
+
+
+def test_a_failure_in_a_batch_holds_up_no_other_subscription_and_fails_the_job_for_a_retry(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, broken, last = (subscribe_with(factory, initiator_id, buyer=i) for i in (1, 2, 3))
+    real_render = documents.render_pdf
+    failing = {"yes": True}
+
+    def render(draft: Any) -> bytes:
+        if failing["yes"] and draft.buyer.inn == company(2)["inn"]:
+            raise RuntimeError("шрифт не найден")
+        return real_render(draft)
+
+    monkeypatch.setattr(documents, "render_pdf", render)
+    time_machine.move_to(at(date(2026, 12, 10)), tick=False)
+    with pytest.raises(jobs.RenewalsFailed) as failed:
+        jobs.renew_subscriptions([first, broken, last])
+    assert failed.value.subscription_ids == [broken]
+    assert sorted(row.subscription_id for row in periods_of_all(factory)) == [first, last]
+    with factory() as session:
+        assert "шрифт не найден" in (session.get_one(Subscription, broken).last_error or "")
+    failing["yes"] = False  # fixed: RQ's retry runs the whole batch again
+    assert jobs.renew_subscriptions([first, broken, last]) == 1
+    assert sorted(row.subscription_id for row in periods_of_all(factory)) == [first, broken, last]
+    assert len(issued(factory)) == 3
 
 
 # ---------------------------------------------------------------- auto-signing, mail to the initiator, failures
