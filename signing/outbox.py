@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
@@ -97,18 +98,24 @@ def deliver(
     sender: str = _DEFAULT_SENDER,
 ) -> Outcome:
     """Send one message if it is due and nobody else holds it; safe to call twice or from two workers at once."""
+    problem: MailUnavailable | None = None
     with session_scope(session_factory) as session:
-        if not _claim(session, message_id, now):
+        claimed = _claim(session, message_id, now)
+        if claimed is None:
             return Outcome.SKIPPED
+        try:
+            email = _build(session, claimed, sender)
+        except MailUnavailable as error:  # the attempt still counts: the claim is committed with the failure
+            problem = error
     try:
-        with session_factory() as session:
-            email = _build(session, message_id, sender)
+        if problem is not None:
+            raise problem
         mailer.send(email)
     except (MailUnavailable, ConfigurationError, OSError) as error:
         with session_scope(session_factory) as session:
             return _record_failure(session, message_id, f"{type(error).__name__}: {error}", now)
     with session_scope(session_factory) as session:
-        _record_success(session, message_id, now)
+        _record_success(session, claimed, now)
     return Outcome.SENT
 
 
@@ -127,26 +134,42 @@ def deliver_due(
     return outcomes.count(Outcome.SENT)
 
 
-def message_id_header(message: OutboxMessage) -> str:
+def message_id_header(message: OutboxMessage | _Claimed) -> str:
     """The same Message-ID on every attempt, so a repeat after a crash reads as the same message."""
     return f"<outbox-{message.id}-{re.sub(r'[^A-Za-z0-9.-]', '.', message.dedupe_key)[:80]}@podpisant.local>"
 
 
-def _claim(session: Session, message_id: int, now: datetime) -> bool:
-    """Take the lease and count the attempt, committed before sending: whether the message is ours to send."""
+@dataclass(frozen=True)
+class _Claimed:
+    """What sending a claimed message needs of its row, read by the claim itself."""
+
+    id: int
+    dedupe_key: str
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+    document_id: int | None
+    attach_final_pdf: bool
+
+
+def _claim(session: Session, message_id: int, now: datetime) -> _Claimed | None:
+    """Take the lease and count the attempt (committed before sending), reading the message in the same
+    statement: the message when it is ours to send, None otherwise."""
     claimed = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING,
                OutboxMessage.next_attempt_at <= now)
         .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.recipient, OutboxMessage.kind,
+                   OutboxMessage.subject, OutboxMessage.body, OutboxMessage.document_id,
+                   OutboxMessage.attach_final_pdf)
         .execution_options(synchronize_session=False)
-    )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+    ).one_or_none()
+    return None if claimed is None else _Claimed(**claimed._mapping)
 
 
-def _build(session: Session, message_id: int, sender: str) -> EmailMessage:
-    message = session.get(OutboxMessage, message_id)
-    assert message is not None
+def _build(session: Session, message: _Claimed, sender: str) -> EmailMessage:
     email = build_message(sender, message.recipient, message.subject, message.body)
     del email["Message-ID"]
     email["Message-ID"] = message_id_header(message)
@@ -179,19 +202,22 @@ CODE_KINDS = frozenset({"password_reset_code"})
 REDACTED_CODE = "[код скрыт]"
 
 
+def _redacted(kind: str, body: str) -> str:
+    """The body as kept once sent: personal links (and one-time codes) taken out."""
+    body = SECRET_LINK.sub(REDACTED_LINK, body)
+    return ONE_TIME_CODE.sub(REDACTED_CODE, body) if kind in CODE_KINDS else body
+
+
 def _redact(message: OutboxMessage) -> None:
-    message.body = SECRET_LINK.sub(REDACTED_LINK, message.body)
-    if message.kind in CODE_KINDS:
-        message.body = ONE_TIME_CODE.sub(REDACTED_CODE, message.body)
+    message.body = _redacted(message.kind, message.body)
 
 
-def _record_success(session: Session, message_id: int, now: datetime) -> None:
-    message = session.get(OutboxMessage, message_id)
-    assert message is not None
-    _redact(message)
-    message.status = OutboxStatus.SENT
-    message.sent_at = now
-    message.last_error = None
+def _record_success(session: Session, message: _Claimed, now: datetime) -> None:
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message.id)
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None, body=_redacted(message.kind, message.body))
+        .execution_options(synchronize_session=False)
+    )
     if message.kind == FINAL and message.document_id is not None:
         _mark_delivered_if_all_sent(session, message.document_id, now)
 
