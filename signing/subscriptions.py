@@ -115,13 +115,22 @@ def create_from_draft(
     session: Session, initiator: User, data: Mapping[str, object], terms: SubscriptionTerms, *, now: datetime
 ) -> Subscription:
     """A subscription from draft-form input: its number, date and period are filled in for the first period before
-    the form is checked, so only the repeating fields need to be entered. ValidationFailed stores nothing."""
-    _check_terms(terms)
+    the form is checked, so only the repeating fields need to be entered. ValidationFailed (the terms' errors and
+    the draft's together) stores nothing."""
+    errors = _terms_errors(terms)
+    wrong = {error.field for error in errors}
     first = month_of(terms.first_month)
-    filled = {**data, "number": format_number(terms.number_pattern, terms.next_number, first),
-              "date": format_date(_issue_date(first, terms.period_mode, terms.issue_day)),
+    number = "1" if wrong & {"number_pattern", "next_number"} else format_number(terms.number_pattern,
+                                                                                  terms.next_number, first)
+    issue_day = 1 if "issue_day" in wrong else terms.issue_day  # a stand-in, so that the draft is judged too
+    filled = {**data, "number": number, "date": format_date(_issue_date(first, terms.period_mode, issue_day)),
               "period": {"start": format_date(first.start), "end": format_date(first.end)}}
-    template = validate_draft(filled, today=first.end)
+    try:
+        template = validate_draft(filled, today=first.end)
+    except ValidationFailed as failure:
+        raise ValidationFailed([*errors, *failure.errors]) from None
+    if errors:
+        raise ValidationFailed(errors)
     return _create(session, initiator, template, terms, now=now, source_document_id=None)
 
 
@@ -134,6 +143,7 @@ def _create(
         raise ValidationFailed([FieldError("kind", "KIND-NOT-PERIODIC")])
     first = month_of(terms.first_month)
     _renewed(template, terms.number_pattern, terms.next_number, first, terms.period_mode, terms.issue_day)
+    _ensure_no_twin(session, initiator, template, first.start, terms.last_month)
     subscription = Subscription(
         initiator_id=initiator.id, kind=template.kind.value, draft_json=json.dumps(template.to_dict(),
                                                                                    ensure_ascii=False),
@@ -149,11 +159,35 @@ def _create(
     return subscription
 
 
+def _ensure_no_twin(session: Session, initiator: User, template: Draft, first: date, last: date | None) -> None:
+    """SUBSCRIPTION-EXISTS when the initiator has a subscription (active or paused) for the same kind of document
+    between the same seller and buyer whose months meet these: each of its periods would be skipped as covered."""
+    others = session.scalars(select(Subscription).where(
+        Subscription.initiator_id == initiator.id, Subscription.kind == template.kind.value,
+        Subscription.status != SubscriptionStatus.CANCELLED).options(selectinload(Subscription.periods)))
+    for other in others:
+        parties = template_of(other)
+        if (parties.seller.inn, parties.buyer.inn) != (template.seller.inn, template.buyer.inn):
+            continue
+        upcoming = next_period(other)
+        if upcoming is None:
+            continue
+        ends_before = last is not None and last.replace(day=1) < upcoming.start
+        starts_after = other.last_month is not None and first > other.last_month
+        if not (ends_before or starts_after):
+            raise ValidationFailed([FieldError("first_month", "SUBSCRIPTION-EXISTS", id=other.id,
+                                               buyer=parties.buyer.name)])
+
+
 def _check_terms(terms: SubscriptionTerms) -> None:
-    errors = [error for error in (_pattern_error(terms.number_pattern), *_schedule_errors(terms)) if error]
-    errors += _signatory_errors(terms.signatories)
+    errors = _terms_errors(terms)
     if errors:
         raise ValidationFailed(errors)
+
+
+def _terms_errors(terms: SubscriptionTerms) -> list[FieldError]:
+    errors = [error for error in (_pattern_error(terms.number_pattern), *_schedule_errors(terms)) if error]
+    return errors + _signatory_errors(terms.signatories)
 
 
 def _pattern_error(pattern: str) -> FieldError | None:

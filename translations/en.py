@@ -630,6 +630,10 @@ EN = {
     "Ежемесячно повторяются только акты и счета-фактуры.": "Only acts and invoices can be repeated monthly.",
     "Повторять можно только документ, составленный по форме в сервисе.":
         "Only a document drafted from the service's form can be repeated.",
+    "С «%(buyer)s» такая подписка уже есть (№ %(id)s) и выпускает документы за эти месяцы. "
+    "Измените её на странице «Подписки» или начните с месяца после её последнего.":
+        "A subscription like this with «%(buyer)s» exists already (No. %(id)s) and issues the documents for these "
+        "months. Change it on the Subscriptions page, or start with the month after its last one.",
     "Подписка создана. Первый документ будет выпущен %(day)s.":
         "The subscription is created. The first document will be issued on %(day)s.",
     "Подписка создана. Документы за прошедшие месяцы будут выпущены при ежедневной проверке.":

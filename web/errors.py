@@ -258,6 +258,8 @@ FIELD_MESSAGES: dict[str, str | LazyString] = {
     "LAST-MONTH-BEFORE-FIRST": _l("Последний месяц раньше первого."),
     "KIND-NOT-PERIODIC": _l("Ежемесячно повторяются только акты и счета-фактуры."),
     "NOT-FROM-FORM": _l("Повторять можно только документ, составленный по форме в сервисе."),
+    "SUBSCRIPTION-EXISTS": _l("С «%(buyer)s» такая подписка уже есть (№ %(id)s) и выпускает документы за эти месяцы. "
+                              "Измените её на странице «Подписки» или начните с месяца после её последнего."),
     # two-factor authentication (signing.two_factor.disable)
     "PASSWORD-WRONG": _l("Пароль не подходит."),
     "TOTP-REQUIRED": _l("Введите 6 цифр из приложения-аутентификатора."),

@@ -149,7 +149,7 @@ def test_due_periods_are_whole_calendar_months_never_in_the_future(
     factory: sessionmaker[Session], initiator_id: int
 ) -> None:
     previous = subscribe(factory, initiator_id, first_month=date(2026, 10, 17))
-    current = subscribe(factory, initiator_id, period_mode=PeriodMode.CURRENT_MONTH, issue_day=1)
+    current = subscribe_with(factory, initiator_id, buyer=1, period_mode=PeriodMode.CURRENT_MONTH, issue_day=1)
     with factory() as session:
         by_previous = subscriptions.due_periods(session.get_one(Subscription, previous), today=date(2026, 12, 10))
         by_current = subscriptions.due_periods(session.get_one(Subscription, current), today=date(2026, 12, 10))
@@ -247,6 +247,38 @@ def test_wrong_terms_are_refused_with_the_field_and_nothing_is_stored(
         assert session.scalars(select(Subscription)).all() == []
 
 
+def test_the_terms_and_the_draft_are_judged_together_so_every_error_shows_at_once(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    data = form(DocumentKind.ACT)
+    data["buyer"] = {**data["buyer"], "inn": "7707083890"}  # wrong check digit
+    with pytest.raises(ValidationFailed) as refused:
+        subscribe(factory, initiator_id, data=data, issue_day=30, number_pattern="АКТ")
+    found = {(error.field, error.code) for error in refused.value.errors}
+    assert {("issue_day", "ISSUE-DAY-RANGE"), ("number_pattern", "PATTERN-WITHOUT-COUNTER")} <= found
+    assert any(field.startswith("buyer.inn") for field, _code in found), found
+    with factory() as session:
+        assert session.scalars(select(Subscription)).all() == []
+
+
+def test_a_second_subscription_for_the_same_document_and_months_is_refused_naming_the_first(
+    factory: sessionmaker[Session], initiator_id: int
+) -> None:
+    first = subscribe(factory, initiator_id, first_month=date(2026, 11, 1), last_month=date(2027, 1, 1))
+    with pytest.raises(ValidationFailed) as refused:
+        subscribe(factory, initiator_id, first_month=date(2027, 1, 1))
+    (error,) = refused.value.errors
+    assert (error.field, error.code, error.params["id"]) == ("first_month", "SUBSCRIPTION-EXISTS", first)
+    change(factory, first, subscriptions.pause, date(2026, 11, 20))
+    with pytest.raises(ValidationFailed):  # a paused one counts too
+        subscribe(factory, initiator_id, first_month=date(2026, 6, 1), last_month=date(2026, 12, 1))
+    after = subscribe(factory, initiator_id, first_month=date(2027, 2, 1))  # after its last month
+    other_buyer = subscribe_with(factory, initiator_id, buyer=1, first_month=date(2026, 11, 1))
+    change(factory, first, subscriptions.cancel, date(2026, 11, 21))
+    again = subscribe(factory, initiator_id, first_month=date(2026, 11, 1), last_month=date(2027, 1, 1))
+    assert len({first, after, other_buyer, again}) == 4
+
+
 def test_a_kind_without_periods_cannot_be_a_subscription(factory: sessionmaker[Session], initiator_id: int) -> None:
     with factory() as session, pytest.raises(ValidationFailed) as refused:
         subscriptions.create_from_draft(session, session.get_one(User, initiator_id),
@@ -286,7 +318,7 @@ def test_renew_due_renews_every_due_subscription_once(
     factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     subscribe(factory, initiator_id, first_month=date(2026, 11, 1))
-    subscribe(factory, initiator_id, first_month=date(2026, 12, 1))  # first due on 5 January
+    subscribe_with(factory, initiator_id, buyer=1, first_month=date(2026, 12, 1))  # first due on 5 January
     assert subscriptions.renew_due(factory, settings=settings, now=at(date(2026, 12, 10))) == 1
     assert subscriptions.renew_due(factory, settings=settings, now=at(date(2026, 12, 10))) == 0
 
@@ -419,7 +451,7 @@ def test_the_initiator_is_told_before_the_issue_day_once_and_not_when_notices_ar
     factory: sessionmaker[Session], initiator_id: int, settings: Settings
 ) -> None:
     told = subscribe(factory, initiator_id, notice_days=3)  # November, issued on 5 December
-    subscribe(factory, initiator_id, notice_days=0)
+    subscribe_with(factory, initiator_id, buyer=1, notice_days=0)
 
     def notify(day: date) -> int:
         with factory() as session, session.begin():

@@ -171,6 +171,21 @@ def test_wrong_terms_are_shown_at_their_fields_keep_what_was_typed_and_store_not
     assert _count(engine, Subscription) == 0
 
 
+def test_repeating_a_document_twice_for_the_same_months_is_refused_at_the_first_month(
+    maria: WebUser, engine: Engine
+) -> None:
+    document_id = _create(maria)
+    repeat = f"/documents/{document_id}/repeat"
+    assert _post(maria, repeat, _terms(first_month="12.2026"), token_from=repeat).status_code == 303
+    [first] = _subscriptions(engine)
+    response = _post(maria, repeat, _terms(first_month="03.2027"), token_from=repeat)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'data-field-error="first_month"' in html and f"уже есть (№ {first.id})" in html
+    assert 'name="first_month" value="03.2027"' in html
+    assert _count(engine, Subscription) == 1
+
+
 def test_a_last_month_before_the_first_is_refused_at_the_last_month(maria: WebUser, engine: Engine) -> None:
     document_id = _create(maria)
     response = _post(maria, f"/documents/{document_id}/repeat", _terms(first_month="12.2026", last_month="10.2026"),
@@ -245,6 +260,14 @@ def test_the_draft_form_with_repeat_on_keeps_the_draft_and_the_terms_when_either
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'data-field-error="buyer.inn"' in html and 'name="number_pattern" value="АКТ-{yyyy}-{n:03}"' in html
+    assert _count(engine, Subscription) == 0 and _count(engine, Document) == 0
+
+    both_bad = {**_flat(form(buyer={"name": "ООО «Ромашка»", "inn": "7707083894"})), **_terms(issue_day="0"),
+                "repeat": "y"}
+    response = _post(maria, "/documents/new", both_bad, token_from="/documents/new?kind=act")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422  # both at once, not one after the other
+    assert 'data-field-error="buyer.inn"' in html and 'data-field-error="issue_day"' in html
     assert _count(engine, Subscription) == 0 and _count(engine, Document) == 0
 
 
