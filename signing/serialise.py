@@ -85,7 +85,9 @@ def signatories(session: Session, document_id: int) -> list[Signatory]:
 
 
 def _holds_lock(session: Session, document_id: int) -> bool:
-    return session.info.get(_LOCKED, {}).get(document_id) is session.get_transaction()
+    """Whether this session's current transaction took (or created) the document's lock; never outside one."""
+    transaction = session.get_transaction()
+    return transaction is not None and session.info.get(_LOCKED, {}).get(document_id) is transaction
 
 
 def current_revision(session: Session, document: Document) -> Revision:
