@@ -8,8 +8,8 @@ daily tick `signing.jobs.enqueue_renewals`): the period's row, the document rend
 prepared, the initiator's signature with their own certificate (auto-signing, PAdES B-T with the development TSA), the
 counterparty's invitation and the initiator's notice as outbox rows, the delivery job enqueued. The workers are
 `rq worker --burst --worker-class signing.worker.ServiceWorker` processes, as `./bin/serve` starts its worker; the
-delivery jobs the renewals enqueue run on them too (mail to the development outbox directory), and their time is
-reported apart.
+delivery job the renewals enqueue runs on them too (mail to the development outbox directory), after the renewal
+jobs that were queued before it.
 
 Database: BENCH_DATABASE_URL (its schema is DROPPED and rebuilt: give it a disposable database, e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/bench), else a SQLite file in a scratch directory. Redis: a private
@@ -355,8 +355,9 @@ def report(outcomes: list[Outcome], config: Config, database: str) -> str:
             f"{o.gaps} | {o.failed_jobs} | {o.documents:,} | {o.invitations:,} |")
     ran, seconds = last.job_seconds.get("renew_subscriptions", (0, 0.0))
     lines += ["", f"In the largest run {ran:,} renewal jobs ran {seconds / max(last.n, 1) * 1000:.1f} ms per renewal "
-              "(the workers' busy time); the delivery of the renewals' mail (jobs with fixed ids, each sending every "
-              "due message) shares the two workers."]
+              "(the workers' busy time). The delivery job the first batch enqueues (a fixed id, sending every due "
+              "message) waits behind the batches in RQ's first-in, first-out queue, so the renewals' mail leaves "
+              "after them, outside the measured window."]
     first = outcomes[0]
     growth = max(last.rss_mib) / max(first.rss_mib)
     met = "met" if last.rate >= TARGET_RATE else "MISSED"
