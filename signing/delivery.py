@@ -20,15 +20,20 @@ from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from signing import queues
 from signing.finalization import QUEUE
 from signing.outbox import WROTE_MAIL
 
-__all__ = ["DELIVER_JOB", "JOB_IDS", "deliver_soon", "watch_outbox"]
+__all__ = ["AFTER_RENEWALS_JOB_IDS", "DELIVER_JOB", "JOB_IDS", "deliver_soon", "watch_outbox"]
 
 log = logging.getLogger("podpisant.delivery")
 DELIVER_JOB = "signing.jobs.deliver_outbox"
 JOB_IDS = ("deliver-outbox-now", "deliver-outbox-again")
 """The delivery job's fixed ids: the first normally, the second while a run of the first is under way."""
+AFTER_RENEWALS_JOB_IDS = ("deliver-outbox-after-renewals", "deliver-outbox-after-renewals-again")
+"""The same on the renewals queue, for the mail of the night's renewal batches: it leaves after the batches queued
+before it (or with any earlier delivery), and its ids are its own, so that a waiting one never makes a person's
+code wait behind the batches."""
 WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 RUNNING = frozenset({JobStatus.STARTED, JobStatus.CREATED})
 ATTEMPTS = 3
@@ -55,11 +60,13 @@ def _enqueue_under(queue: Queue, job_id: str) -> bool:
     return False
 
 
-def deliver_soon(redis: Redis[bytes]) -> None:
-    """Make sure a delivery job starts after now; logs (never raises) when Redis cannot be reached."""
+def deliver_soon(redis: Redis[bytes], *, after_renewals: bool = False) -> None:
+    """Make sure a delivery job starts after now — on the default queue, or (`after_renewals`, for the renewal
+    batches' own mail) behind the renewal batches already queued; logs (never raises) when Redis cannot be reached."""
     try:
-        queue = Queue(QUEUE, connection=redis)
-        if not any(_enqueue_under(queue, job_id) for job_id in JOB_IDS):
+        queue = Queue(queues.RENEWALS if after_renewals else QUEUE, connection=redis)
+        job_ids = AFTER_RENEWALS_JOB_IDS if after_renewals else JOB_IDS
+        if not any(_enqueue_under(queue, job_id) for job_id in job_ids):
             log.info("outbox delivery jobs are all running; rq cron sends what they missed")
     except RedisError:
         log.warning("could not enqueue outbox delivery; rq cron will send it within a minute", exc_info=True)

@@ -12,7 +12,7 @@ from rq import Queue, Retry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import delivery, finalization, outbox, rounds, subscriptions
+from signing import delivery, finalization, outbox, queues, rounds, subscriptions
 from signing.clock import utcnow
 from signing.config import Settings, load_settings
 from signing.db import create_db_engine
@@ -93,10 +93,10 @@ def deliver_outbox() -> int:
         return outbox.deliver_due(factory, mailer, now=utcnow(), sender=settings.mail_from)
 
 
-def _enqueue_delivery() -> None:
+def _enqueue_delivery(*, after_renewals: bool = False) -> None:
     """Send the mail a job just committed without waiting for the next minute's tick (one waiting delivery job
     serves any number of such commits)."""
-    delivery.deliver_soon(_redis())
+    delivery.deliver_soon(_redis(), after_renewals=after_renewals)
 
 
 def finalize_revision(revision_id: int) -> bool:
@@ -152,27 +152,28 @@ def renew_subscription(subscription_id: int) -> int:
 def renew_subscriptions(subscription_ids: list[int]) -> int:
     """The daily tick's job: `renew_subscription` for each of a batch, one after another, one failure not holding
     up the others; returns how many documents this run issued. RenewalsFailed names the ones that failed, after
-    the others are done, so that RQ retries the batch (their issued periods are guarded by their rows)."""
+    the others are done, so that RQ retries the batch (their issued periods are guarded by their rows). Their mail
+    is sent by a delivery job queued behind the batches (and by any delivery before it)."""
     settings = load_settings()
     try:
         with job_sessions(settings) as factory:
             issued, failed = subscriptions.renew_each(factory, subscription_ids, now=utcnow(), settings=settings)
     finally:
-        _enqueue_delivery()
+        _enqueue_delivery(after_renewals=True)  # not urgent: interactive mail goes first
     if failed:
         raise RenewalsFailed(failed)
     return issued
 
 
 def enqueue_renewals() -> int:
-    """`renew_subscriptions` jobs, retried with backoff, for the subscriptions with a due period, `RENEWAL_BATCH`
-    to a job (rq cron, daily); returns how many subscriptions were enqueued. It looks at the subscriptions' last
-    periods, not at missed ticks."""
+    """`renew_subscriptions` jobs on the renewals queue (served after the default one), retried with backoff, for
+    the subscriptions with a due period, `RENEWAL_BATCH` to a job (rq cron, daily); returns how many subscriptions
+    were enqueued. It looks at the subscriptions' last periods, not at missed ticks."""
     settings = load_settings()
     today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
     with job_sessions(settings) as factory, factory() as session:
         due = subscriptions.due_subscription_ids(session, today=today)
-    queue = Queue("default", connection=_redis())
+    queue = Queue(queues.RENEWALS, connection=_redis())
     batches = [due[start:start + RENEWAL_BATCH] for start in range(0, len(due), RENEWAL_BATCH)]
     if batches:
         queue.enqueue_many([Queue.prepare_data(renew_subscriptions, (batch,), retry=RENEWAL_RETRY,

@@ -25,6 +25,7 @@ import pytest
 from redis import Redis
 
 from signing.config import PROJECT_ROOT
+from signing.queues import RENEWALS
 
 pytestmark = pytest.mark.slow
 
@@ -283,6 +284,11 @@ def test_starts_everything_and_stops_it_on_a_signal(
             time.sleep(0.1)
         assert job.get_status() == "finished", supervisor.stderr()
         assert redis.get("podpisant:cron:last_tick") == str(job.return_value()).encode()
+        renewals = Queue(RENEWALS, connection=redis).enqueue("signing.jobs.record_cron_tick")  # served too
+        deadline = time.monotonic() + 20
+        while renewals.get_status(refresh=True) != "finished" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert renewals.get_status() == "finished", supervisor.stderr()
     finally:
         redis.close()
 

@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 
 from signing.config import PROJECT_ROOT, Settings, load_settings
 from signing.errors import ConfigurationError
+from signing.queues import QUEUES
 
 __all__ = ["Child", "main"]
 
@@ -157,7 +158,7 @@ def app_children(settings: Settings, env: Mapping[str, str], host: str, port: in
         wsgi_app,
     )  # fmt: skip
     worker = (venv_binary("rq"), "worker", "--with-scheduler", "--worker-class", "signing.worker.ServiceWorker",
-              "--url", redis_url, "default")
+              "--url", redis_url, *QUEUES)  # in priority order
     cron = (venv_binary("rq"), "cron", "--url", redis_url, "--path", str(PROJECT_ROOT), "signing.cron_config")
     return [
         Child("web", web, dict(env)),

@@ -15,7 +15,7 @@ from rq.job import Job
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import outbox, rounds
+from signing import outbox, queues, rounds
 from signing.clock import utcnow
 from signing.config import Settings
 from signing.mail import SmtpMailer
@@ -90,12 +90,13 @@ def deliver_all(engine: Engine, settings: Settings, now: datetime | None = None)
 def run_jobs(redis: Redis) -> list[str]:
     """Run every queued job in-process (RQ's SimpleWorker, burst mode); the functions of the jobs that ran, in
     order. A failed job fails the test with its traceback."""
-    queue = Queue("default", connection=redis)
-    before = set(queue.finished_job_registry.get_job_ids())
-    SimpleWorker([queue], connection=redis).work(burst=True)
-    failed = [Job.fetch(i, connection=redis) for i in queue.failed_job_registry.get_job_ids()]
+    served = [Queue(name, connection=redis) for name in queues.QUEUES]  # as the service's worker, in its order
+    before = {i for queue in served for i in queue.finished_job_registry.get_job_ids()}
+    SimpleWorker(served, connection=redis).work(burst=True)
+    failed = [Job.fetch(i, connection=redis) for queue in served for i in queue.failed_job_registry.get_job_ids()]
     assert not failed, "\n".join(str(job.latest_result().exc_string) for job in failed)  # type: ignore[union-attr]
-    ran = [Job.fetch(i, connection=redis) for i in queue.finished_job_registry.get_job_ids() if i not in before]
+    ran = [Job.fetch(i, connection=redis) for queue in served for i in queue.finished_job_registry.get_job_ids()
+           if i not in before]
     return [str(job.func_name) for job in sorted(ran, key=lambda job: job.ended_at or utcnow())]
 
 

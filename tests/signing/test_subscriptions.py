@@ -15,9 +15,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from time_machine import TimeMachineFixture
 
-from signing import documents, jobs, subscriptions
+from signing import documents, jobs, queues, subscriptions
 from signing.certificates import trust_anchors
 from signing.config import Settings
+from signing.delivery import AFTER_RENEWALS_JOB_IDS, JOB_IDS, deliver_soon
 from signing.drafting import DocumentKind, Period
 from signing.errors import SubscriptionNotChangeable, ValidationFailed
 from signing.models import (
@@ -346,12 +347,57 @@ def test_the_daily_tick_puts_the_due_subscriptions_in_batches_and_each_is_renewe
     subscribe_with(factory, initiator_id, buyer=9, first_month=date(2026, 12, 1))  # not due yet
     time_machine.move_to(at(date(2026, 12, 10)), tick=False)
     assert jobs.enqueue_renewals() == 5
-    queued = Queue("default", connection=redis).get_jobs()
+    assert Queue(queues.DEFAULT, connection=redis).count == 0  # nothing a person waits for queues behind them
+    queued = Queue(queues.RENEWALS, connection=redis).get_jobs()
     assert [job.args for job in queued] == [([due[0], due[1]],), ([due[2], due[3]],), ([due[4]],)]
     assert all(job.retries_left == jobs.RENEWAL_RETRY.max for job in queued)
     assert [job for job in run_jobs(redis) if "renew" in job] == ["signing.jobs.renew_subscriptions"] * 3
     assert sorted(row.subscription_id for row in periods_of_all(factory)) == due
     assert len(issued(factory)) == 5
+
+
+def periods_issued_so_far() -> int:
+    """A job that reports how many periods were issued when it ran (the clock is frozen: job times cannot order)."""
+    from signing.config import load_settings
+
+    with jobs.job_sessions(load_settings()) as factory, factory() as session:
+        return len(session.scalars(select(SubscriptionPeriod)).all())
+
+
+def test_mail_and_finalizations_go_before_the_renewal_batches_queued_earlier(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture,
+) -> None:
+    subscribe(factory, initiator_id, first_month=date(2026, 11, 1))
+    time_machine.move_to(at(date(2026, 12, 10)), tick=False)
+    assert jobs.enqueue_renewals() == 1
+    later = Queue(queues.DEFAULT, connection=redis).enqueue(periods_issued_so_far)  # e.g. a login code's mail
+    run_jobs(redis)
+    assert later.return_value() == 0  # it ran before the renewal batch queued ahead of it
+    assert len(periods_of_all(factory)) == 1
+
+
+def test_a_batch_sends_its_mail_after_the_batches_queued_before_it_and_other_mail_is_not_held_up(
+    factory: sessionmaker[Session], initiator_id: int, job_environment: Settings, redis: Redis,
+    time_machine: TimeMachineFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jobs, "RENEWAL_BATCH", 1)
+    first, second = (subscribe_with(factory, initiator_id, buyer=i, auto_sign=True, signatories=[PARTY])
+                     for i in (1, 2))
+    time_machine.move_to(at(date(2026, 12, 10)), tick=False)
+    assert jobs.enqueue_renewals() == 2
+    renewals, default = (Queue(name, connection=redis) for name in queues.QUEUES[::-1])
+    waiting_batch = renewals.job_ids[1]
+    renewals.remove(renewals.job_ids[0])
+    assert jobs.renew_subscriptions([first]) == 1  # as a worker would run the first batch
+    assert renewals.job_ids == [waiting_batch, AFTER_RENEWALS_JOB_IDS[0]] and default.job_ids == []
+    deliver_soon(redis)  # a person's code, say, a moment later: its own job, served first
+    assert default.job_ids == [JOB_IDS[0]]
+    run_jobs(redis)
+    with factory() as session:
+        assert session.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent")).all() == []
+    assert len(periods_of_all(factory)) == 2 and {row.subscription_id for row in periods_of_all(factory)} == {
+        first, second}
 
 
 def test_a_failure_in_a_batch_holds_up_no_other_subscription_and_fails_the_job_for_a_retry(
